@@ -1,0 +1,1 @@
+"""Reference solution of the micrograd exercise, as it stands after step 5."""

@@ -1,0 +1,1 @@
+"""Your micrograd package for step 1 of the exercise."""

@@ -1,0 +1,1 @@
+"""Your micrograd package for step 3 of the exercise."""
