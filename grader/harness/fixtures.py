@@ -1,0 +1,93 @@
+"""The fixtures every staged test may ask for, whichever mode it runs in.
+
+``Value``, ``Neuron``, ``Layer`` and ``MLP`` are the implementation under test; ``rng`` is a
+``random.Random`` seeded from the grading seed and the check's name (so both sides of a
+comparison draw the same inputs, and no check's inputs depend on another's draws or on the
+student's own use of the global ``random``); ``observe`` is an ``Observer``. A plugin module
+(``plugin`` in the sandbox, ``home`` for students) installs a ``Context`` before tests run.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from .observe import Mode, Observer
+
+
+def check_id(test_name: str) -> str:
+    """``test_add_two_values`` -> ``add_two_values``."""
+    return test_name[5:] if test_name.startswith("test_") else test_name
+
+
+def check_rng(seed: int, check: str) -> random.Random:
+    """The random generator a check draws its inputs from (identical on both sides)."""
+    return random.Random(f"micrograde:{seed}:{check}")
+
+
+@dataclass
+class Context:
+    mode: Mode
+    seed: int
+    classes: Any  # something with .get(name) -> class (a Loader, or a dict in tests)
+    sink: Any = None
+    key: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+_context: Context | None = None
+
+
+def install(context: Context) -> None:
+    global _context
+    _context = context
+
+
+def _ctx() -> Context:
+    if _context is None:
+        raise RuntimeError("the micrograde harness was not configured")
+    return _context
+
+
+@pytest.fixture
+def Value() -> Any:  # noqa: N802 - named after the class it provides
+    return _ctx().classes.get("Value")
+
+
+@pytest.fixture
+def Neuron() -> Any:  # noqa: N802
+    return _ctx().classes.get("Neuron")
+
+
+@pytest.fixture
+def Layer() -> Any:  # noqa: N802
+    return _ctx().classes.get("Layer")
+
+
+@pytest.fixture
+def MLP() -> Any:  # noqa: N802
+    return _ctx().classes.get("MLP")
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest) -> random.Random:
+    return check_rng(_ctx().seed, check_id(request.node.name))
+
+
+@pytest.fixture
+def observe(request: pytest.FixtureRequest) -> Observer:
+    ctx = _ctx()
+    check = check_id(request.node.name)
+    if ctx.mode is Mode.KEY:
+        entry = ctx.key.get(check)
+        if entry is None:
+            pytest.skip("no answer-key entry for this check: only the grader checks it")
+        return Observer(check, Mode.KEY, key=entry)
+    sink = ctx.sink
+
+    def emit(record: dict[str, Any]) -> None:
+        sink({"kind": "obs", "check": check, **record})
+
+    return Observer(check, ctx.mode, sink=emit)

@@ -1,0 +1,234 @@
+"""Computation graphs: record one from live Values, and find where two of them part ways.
+
+``capture`` runs next to the code under test. For every node the test named it records the
+forward value, the gradient, the label and the children, and then *probes* each operator:
+with every gradient zeroed and ``out.grad`` set to ``PROBE_GRAD``, it calls the node's own
+``_backward`` once and records what each child received. That isolates one operator's local
+derivative from the rest of the graph, so ``compare_graph`` can name the operator whose
+backward is wrong instead of merely saying "a.grad is wrong".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .compare import DEFAULT_TOL, Mismatch, compare
+from .encode import describe, encode
+
+PROBE_GRAD = 1.5
+UNNAMED = "?"
+
+OP_METHODS = {"+": "Value.__add__", "*": "Value.__mul__", "tanh": "Value.tanh",
+              "ReLU": "Value.relu"}
+
+
+def method_for_op(op: Any) -> str:
+    """The method that builds nodes labelled ``op`` (``'**3'`` -> ``Value.__pow__``)."""
+    if type(op) is str and op.startswith("**"):
+        return "Value.__pow__"
+    return OP_METHODS.get(op, "Value") if type(op) is str else "Value"
+
+
+def children_of(node: Any) -> list[Any]:
+    """A node's children through ``prev`` (or Karpathy's ``_prev``); [] when there are none."""
+    for attr in ("prev", "_prev"):
+        try:
+            kids = getattr(node, attr)
+        except AttributeError:
+            continue
+        try:
+            return list(kids)
+        except TypeError:
+            return []
+    return []
+
+
+def capture(nodes: Mapping[str, Any]) -> dict[str, Any]:
+    """Record the named nodes of a graph after ``backward()``, plus one probe per operator."""
+    names = {id(node): name for name, node in nodes.items()}
+    records = [_record(name, node, names) for name, node in nodes.items()]
+    saved = {name: _safe_get(node, "grad") for name, node in nodes.items()}
+    for record, node in zip(records, nodes.values(), strict=True):
+        if record["children"]:
+            record["probe"] = _probe(node, nodes, names)
+    for name, node in nodes.items():
+        _safe_set(node, "grad", saved[name])
+    return {"nodes": records}
+
+
+def _record(name: str, node: Any, names: Mapping[int, str]) -> dict[str, Any]:
+    kids = sorted(names.get(id(kid), UNNAMED) for kid in children_of(node))
+    return {
+        "name": name,
+        "data": encode(_safe_get(node, "data")),
+        "grad": encode(_safe_get(node, "grad")),
+        "op": encode(_safe_get(node, "_op")),
+        "children": kids,
+    }
+
+
+def _probe(node: Any, nodes: Mapping[str, Any], names: Mapping[int, str]) -> dict[str, Any]:
+    for other in nodes.values():
+        _safe_set(other, "grad", 0)
+    _safe_set(node, "grad", PROBE_GRAD)
+    try:
+        node._backward()
+    except Exception as exc:  # the student's _backward raised: that is the observation
+        return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    got = {}
+    for kid in children_of(node):
+        if id(kid) in names:
+            got[names[id(kid)]] = encode(_safe_get(kid, "grad"))
+    return {"grads": got}
+
+
+def _safe_get(node: Any, attr: str) -> Any:
+    try:
+        return getattr(node, attr)
+    except Exception:
+        return None
+
+
+def _safe_set(node: Any, attr: str, value: Any) -> None:
+    try:
+        setattr(node, attr, value)
+    except Exception:
+        pass
+
+
+# ---------------------------------------------------------------- comparison (trusted side)
+
+
+@dataclass(frozen=True)
+class GraphFinding:
+    """The first thing wrong in a student's graph, and the method that caused it."""
+
+    node: str
+    blame: str
+    message: str
+
+
+def topological(expected: Mapping[str, Any]) -> list[str]:
+    """Node names of the expected graph, children before parents."""
+    kids = {n["name"]: [k for k in n["children"] if k != UNNAMED] for n in expected["nodes"]}
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in seen or name not in kids:
+            return
+        seen.add(name)
+        for kid in kids[name]:
+            visit(kid)
+        order.append(name)
+
+    for name in kids:
+        visit(name)
+    return order
+
+
+def compare_graph(expected: Mapping[str, Any], actual: Any, output: str,
+                  tol: tuple[float, float] = DEFAULT_TOL) -> GraphFinding | None:
+    """The first node (forward, then backward) where ``actual`` differs from ``expected``."""
+    got = _index(actual)
+    want = {n["name"]: n for n in expected["nodes"]}
+    order = topological(expected)
+    for name in order:
+        finding = _forward_finding(want[name], got.get(name), tol)
+        if finding:
+            return finding
+    for name in reversed(order):
+        finding = _gradient_finding(name, want, got, output, tol)
+        if finding:
+            return finding
+    return None
+
+
+def _index(actual: Any) -> dict[str, Any]:
+    nodes = actual.get("nodes") if type(actual) is dict else None
+    if type(nodes) is not list:
+        return {}
+    return {n["name"]: n for n in nodes if type(n) is dict and type(n.get("name")) is str}
+
+
+def _forward_finding(want: Mapping[str, Any], got: Any,
+                     tol: tuple[float, float]) -> GraphFinding | None:
+    name, method = want["name"], method_for_op(want["op"])
+    if got is None:
+        return GraphFinding(name, method, f"node {name} was not recorded")
+    if not want["children"]:
+        return None  # a leaf's value is whatever the test gave it
+    mismatch = compare(want["data"], got.get("data"), tol)
+    if mismatch:
+        return GraphFinding(name, method, f"the forward value of node {name} "
+                            f"({_formula(want)}) should be {describe(want['data'])}, got "
+                            f"{describe(got.get('data'))}")
+    if got.get("op") != want["op"]:
+        return GraphFinding(name, method, f"node {name} ({_formula(want)}) should be labelled "
+                            f"{describe(want['op'])}, got {describe(got.get('op'))}")
+    if sorted(want["children"]) != got.get("children"):
+        return GraphFinding(name, method, f"the children (prev) of node {name} should be "
+                            f"{{{', '.join(want['children'])}}}, got "
+                            f"{{{', '.join(map(str, got.get('children') or []))}}}")
+    return None
+
+
+def _gradient_finding(name: str, want: Mapping[str, Any], got: Mapping[str, Any], output: str,
+                      tol: tuple[float, float]) -> GraphFinding | None:
+    mismatch = compare(want[name]["grad"], got[name].get("grad"), tol)
+    if mismatch is None:
+        return None
+    grads = (f"expected {name}.grad = {describe(want[name]['grad'])}, "
+             f"got {describe(got[name].get('grad'))}")
+    if name == output:
+        return GraphFinding(name, "Value.backward",
+                            f"the output's own gradient is wrong ({grads}): backward() must "
+                            "start by setting self.grad = 1")
+    consumers = [n for n in want.values() if name in n["children"]]
+    for consumer in consumers:
+        finding = _probe_finding(consumer, name, got.get(consumer["name"]), tol)
+        if finding:
+            return GraphFinding(name, finding[0], f"{grads}. {finding[1]}")
+    return GraphFinding(name, "Value.backward", (
+        f"{grads}. Every operator's own backward gives the right local gradient, so the "
+        f"contributions are not all arriving: node {name} is used by "
+        f"{', '.join(c['name'] for c in consumers)}. Check that each _backward adds to the "
+        "gradient (+=) rather than overwriting it, and that backward() calls _backward on "
+        "every node once, in reverse topological order."))
+
+
+def _probe_finding(consumer: Mapping[str, Any], child: str, got: Any,
+                   tol: tuple[float, float]) -> tuple[str, str] | None:
+    method = method_for_op(consumer["op"]) + " (its _backward)"
+    formula = _formula(consumer)
+    probe = got.get("probe") if type(got) is dict else None
+    if type(probe) is not dict:
+        return method, f"The backward of node {consumer['name']} ({formula}) was not recorded."
+    if "error" in probe:
+        return method, (f"Calling the backward of node {consumer['name']} ({formula}) raised "
+                        f"{describe(probe['error'])}.")
+    want = consumer["probe"]["grads"].get(child)
+    have = probe.get("grads", {}).get(child) if type(probe.get("grads")) is dict else None
+    mismatch: Mismatch | None = compare(want, have, tol)
+    if mismatch is None:
+        return None
+    return method, (
+        f"The backward of node {consumer['name']} ({formula}) alone, with "
+        f"{consumer['name']}.grad = {PROBE_GRAD} and every other grad at 0, gives "
+        f"{child}.grad = {describe(have)}; the chain rule gives {describe(want)}.")
+
+
+def _formula(node: Mapping[str, Any]) -> str:
+    kids = node["children"]
+    op = node["op"] if type(node["op"]) is str else "?"
+    if op in ("+", "*") and len(kids) == 2:
+        return f"{kids[0]} {op} {kids[1]}"
+    if op in ("+", "*") and len(kids) == 1:
+        return f"{kids[0]} {op} {kids[0]}"
+    if op.startswith("**") and kids:
+        return f"{kids[0]}{op}"
+    if kids:
+        return f"{op}({kids[0]})"
+    return "a leaf"

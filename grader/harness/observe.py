@@ -1,0 +1,176 @@
+"""The ``observe`` fixture: what a staged test hands over instead of asserting.
+
+A staged test computes something with the implementation under test and passes what it saw
+to ``observe``. The same test function runs in three places, and ``Observer`` behaves
+differently in each (``Mode``):
+
+* ``RECORD`` -- inside the sandbox, next to the student's code: every observation is
+  encoded and streamed out at once (so a later crash loses nothing). It judges nothing.
+* ``REFERENCE`` -- in the grader's trusted process, next to the reference solution, with the
+  same seed: the observations become the expected values. ``given`` returns what the
+  student's run recorded, so a test can replay the student's own data through the
+  reference, and ``expect`` states a property that the trusted side evaluates.
+* ``KEY`` -- at home with plain ``pytest``: observations are checked against an answer key
+  of the reference's observations for public seeds, and ``expect`` asserts directly.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import graph as graphs
+from .compare import DEFAULT_TOL, compare
+from .encode import describe, encode
+
+
+class Mode(enum.Enum):
+    RECORD = "record"
+    REFERENCE = "reference"
+    KEY = "key"
+
+
+class MissingGiven(Exception):
+    """The reference run needs a value the student's run never recorded."""
+
+
+class HarnessError(Exception):
+    """A staged test misused ``observe`` (a bug in the exercise, not in the submission)."""
+
+
+Sink = Callable[[dict[str, Any]], None]
+
+
+class Observer:
+    """Collects the observations of one check; see the module docstring for the modes."""
+
+    def __init__(self, check: str, mode: Mode, sink: Sink | None = None,
+                 givens: Mapping[str, Any] | None = None,
+                 key: list[dict[str, Any]] | None = None) -> None:
+        self.check = check
+        self.mode = mode
+        self.records: list[dict[str, Any]] = []
+        self._sink = sink
+        self._givens = givens or {}
+        self._key = {r["name"]: r for r in (key or [])}
+        self._names: set[str] = set()
+        self._blame: str | None = None
+
+    # -- the API staged tests use ------------------------------------------------------------
+
+    def blame(self, method: str) -> None:
+        """Name the method at fault for the observations that follow (e.g. ``Value.__mul__``)."""
+        self._blame = method
+
+    def __call__(self, name: str, value: Any, *, tol: tuple[float, float] | None = None,
+                 blame: str | None = None) -> None:
+        """Record ``value``; the reference's value for the same name is what it must match."""
+        record = {"role": "value", "name": name, "value": encode(value),
+                  "tol": list(tol or DEFAULT_TOL), "blame": blame or self._blame}
+        self._emit(record)
+
+    def given(self, name: str, value: Any) -> Any:
+        """Record data from the code under test that the trusted run should reuse.
+
+        Returns ``value`` itself, except in the reference run, where it returns what the
+        student's run recorded under ``name`` (encoded: plain lists, numbers and strings).
+        """
+        encoded = encode(value)
+        self._emit({"role": "given", "name": name, "value": encoded, "blame": self._blame})
+        if self.mode is not Mode.REFERENCE:
+            return value
+        if name not in self._givens:
+            raise MissingGiven(name)
+        return self._givens[name]
+
+    def expect(self, name: str, ok: bool, message: str, *, blame: str | None = None) -> None:
+        """A property that must hold; judged by the trusted run (or at home, directly)."""
+        self._emit({"role": "expect", "name": name, "ok": bool(ok), "message": message,
+                    "blame": blame or self._blame})
+
+    def input(self, name: str, value: Any) -> None:
+        """Show ``value`` in the feedback as one of the inputs of this check."""
+        if self.mode is Mode.REFERENCE:
+            self.records.append({"role": "input", "name": name, "value": encode(value)})
+
+    def graph(self, name: str, nodes: Mapping[str, Any], *, output: str,
+              tol: tuple[float, float] | None = None) -> None:
+        """Record a whole computation graph (after ``backward()``) for node-by-node feedback."""
+        if output not in nodes:
+            raise HarnessError(f"graph {name!r}: output {output!r} is not one of the nodes")
+        self._emit({"role": "graph", "name": name, "value": graphs.capture(nodes),
+                    "output": output, "tol": list(tol or DEFAULT_TOL), "blame": self._blame})
+
+    def topo(self, name: str, order: Any, nodes: Mapping[str, Any], *, output: str) -> None:
+        """Check a topological order: each node once, after its children, ``output`` last."""
+        ids = {id(node): label for label, node in nodes.items()}
+        try:
+            seen = [ids.get(id(item), graphs.UNNAMED) for item in order]
+        except TypeError:
+            seen = []
+            self.expect(name, False, f"topo_sort() returned {describe(encode(order))}, "
+                        "not a list of nodes", blame="Value.topo_sort")
+            return
+        seen = self.given(name, seen)
+        structure = {label: graphs.children_of(node) for label, node in nodes.items()}
+        edges = {label: [ids[id(k)] for k in kids if id(k) in ids]
+                 for label, kids in structure.items()}
+        problem = topo_problem(seen, edges, output)
+        self.expect(f"{name} is a valid order", problem is None, problem or "",
+                    blame="Value.topo_sort")
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _emit(self, record: dict[str, Any]) -> None:
+        name = record["name"]
+        if type(name) is not str or name in self._names:
+            raise HarnessError(f"observation name {name!r} is not unique in {self.check}")
+        self._names.add(name)
+        if self.mode is Mode.RECORD and self._sink is not None:
+            self._sink(record)
+        elif self.mode is Mode.REFERENCE:
+            self.records.append(record)
+        elif self.mode is Mode.KEY:
+            self._check_against_key(record)
+
+    def _check_against_key(self, record: dict[str, Any]) -> None:
+        role = record["role"]
+        if role == "expect":
+            assert record["ok"], record["message"]
+            return
+        if role == "given":
+            return
+        want = self._key.get(record["name"])
+        if want is None:
+            raise AssertionError(f"no answer-key entry for {record['name']!r}: is the key stale?")
+        if role == "graph":
+            finding = graphs.compare_graph(want["value"], record["value"], record["output"],
+                                           (want["tol"][0], want["tol"][1]))
+            assert finding is None, f"{finding.message} [{finding.blame}]" if finding else ""
+            return
+        mismatch = compare(want["value"], record["value"], (want["tol"][0], want["tol"][1]))
+        assert mismatch is None, mismatch.sentence(record["name"]) if mismatch else ""
+
+
+def topo_problem(order: list[Any], edges: Mapping[str, list[str]], output: str) -> str | None:
+    """Why ``order`` (node names) is not a valid topological order of ``edges``, or None."""
+    if type(order) is not list or any(type(item) is not str for item in order):
+        return "topo_sort() must return a list of the graph's nodes"
+    if graphs.UNNAMED in order:
+        return "topo_sort() returned something that is not a node of this graph"
+    position: dict[str, int] = {}
+    for index, label in enumerate(order):
+        if label in position:
+            return f"node {label} appears twice in topo_sort()'s list"
+        position[label] = index
+    missing = [label for label in edges if label not in position]
+    if missing:
+        return f"topo_sort() left out node(s) {', '.join(sorted(missing))}"
+    if order[-1] != output:
+        return f"the node topo_sort() is called on ({output}) must come last, got {order[-1]}"
+    for parent, kids in edges.items():
+        for kid in kids:
+            if position[kid] > position[parent]:
+                return f"node {parent} comes before its child {kid}: children must come first"
+    return None

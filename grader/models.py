@@ -1,0 +1,103 @@
+"""The results of grading, as plain frozen data, and their ``results.json`` form.
+
+The schema (version 1) is documented in docs/results-schema.md and checked by
+tests/test_results_schema.py; ``to_json`` is the only place that produces it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+SCHEMA_VERSION = 1
+CheckStatus = Literal["passed", "failed", "error", "timeout", "not_run"]
+CHECK_STATUSES: tuple[CheckStatus, ...] = ("passed", "failed", "error", "timeout", "not_run")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict on one check, with everything the feedback shows."""
+
+    id: str
+    title: str
+    status: CheckStatus
+    score: float
+    max_score: float
+    visibility: Literal["visible", "hidden"]
+    feedback: str
+    hint: str = ""
+    blame: str | None = None
+    duration: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "title": self.title, "status": self.status,
+            "score": self.score, "max_score": self.max_score, "visibility": self.visibility,
+            "feedback": self.feedback, "hint": self.hint, "blame": self.blame,
+            "duration": round(self.duration, 4), "details": self.details,
+        }
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: int
+    title: str
+    checks: tuple[CheckResult, ...]
+    graded: bool = True
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.score for c in self.checks), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(c.max_score for c in self.checks), 6)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step": self.step, "title": self.title, "graded": self.graded,
+                "score": self.score, "max_score": self.max_score,
+                "checks": [c.to_json() for c in self.checks]}
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    """Everything known about one graded (or rejected) submission."""
+
+    submission: str
+    status: Literal["graded", "rejected"]
+    message: str
+    seed: int
+    sandbox: str
+    steps: tuple[StepResult, ...] = ()
+    started_at: str = ""
+    duration: float = 0.0
+    grader_version: str = ""
+    notes: tuple[str, ...] = ()
+    shape: str = ""
+
+    @property
+    def score(self) -> float:
+        return round(sum(s.score for s in self.steps if s.graded), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(s.max_score for s in self.steps if s.graded), 6)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA_VERSION,
+            "submission": self.submission,
+            "status": self.status,
+            "message": self.message,
+            "score": self.score,
+            "max_score": self.max_score,
+            "seed": self.seed,
+            "sandbox": self.sandbox,
+            "grader_version": self.grader_version,
+            "started_at": self.started_at,
+            "duration": round(self.duration, 3),
+            "shape": self.shape,
+            "notes": list(self.notes),
+            "steps": [s.to_json() for s in self.steps],
+        }

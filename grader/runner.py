@@ -1,0 +1,194 @@
+"""Run a submission's checks in a sandbox, surviving whatever the submission does.
+
+One sandbox run executes every pending check in order and streams records back. The host
+keeps the clock: each check has its own deadline (plus time to import the submission,
+within its step's budget). When a check overruns, the sandbox is killed, that check is
+marked ``timeout``, and a fresh sandbox continues with the checks still pending; when the
+process dies (a segfault, ``os._exit``, memory), the check that was running gets the
+blame and the rest go on. A module whose import hung or killed the process is "poisoned":
+later runs refuse to import it again, so one bad import cannot cost one restart per check.
+Checks that already finished are never lost.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from grader.exercise import Check, Exercise
+from grader.sandbox.base import EOF_MARK, Execution, Sandbox, SandboxJob
+from grader.settings import Settings
+from grader.wire import BadRecord, parse_record
+
+RunState = Literal["finished", "timeout", "crashed", "not_run"]
+
+
+@dataclass
+class CheckRun:
+    """What the sandbox reported about one check (untrusted: the judge decides)."""
+
+    check: Check
+    state: RunState = "not_run"
+    observations: list[dict[str, Any]] = field(default_factory=list)
+    end: dict[str, Any] | None = None
+    message: str = ""
+    duration: float = 0.0
+
+    @property
+    def givens(self) -> dict[str, Any]:
+        return {o["name"]: o["value"] for o in self.observations if o["role"] == "given"}
+
+
+@dataclass
+class _Attempt:
+    current: CheckRun | None = None
+    started: float = 0.0
+    deadline: float = 0.0
+    loading: str | None = None
+    done: bool = False
+    progress: bool = False
+    junk: int = 0
+
+
+class Runner:
+    """Drives one submission through as many sandbox runs as its checks need."""
+
+    def __init__(self, sandbox: Sandbox, exercise: Exercise, settings: Settings) -> None:
+        self.sandbox = sandbox
+        self.exercise = exercise
+        self.settings = settings
+
+    def run(self, workspace: Path, classes: dict[str, str], checks: tuple[Check, ...],
+            seed: int) -> dict[str, CheckRun]:
+        budget = self.settings.time
+        runs = {check.id: CheckRun(check) for check in checks}
+        spent = {check.step: 0.0 for check in checks}
+        poisoned: dict[str, str] = {}
+        stop_at = time.monotonic() + budget.total_seconds
+        for _attempt in range(budget.max_attempts):
+            self._exhaust_steps(runs, spent)
+            pending = [r for r in runs.values() if r.state == "not_run" and not r.message]
+            if not pending or time.monotonic() >= stop_at:
+                break
+            attempt = self._attempt(workspace, classes, pending, seed, poisoned, spent, stop_at)
+            if not attempt.progress:
+                break
+        for run in runs.values():
+            if run.state == "not_run" and not run.message:
+                run.message = "this check did not run: grading stopped before reaching it"
+        return runs
+
+    def _exhaust_steps(self, runs: dict[str, CheckRun], spent: dict[int, float]) -> None:
+        limit = self.settings.time.step_seconds
+        for run in runs.values():
+            if run.state == "not_run" and spent[run.check.step] >= limit:
+                run.state = "timeout"
+                run.message = (f"step {run.check.step}'s time limit ({limit:g} s) ran out "
+                               "before this check could run")
+
+    def _attempt(self, workspace: Path, classes: dict[str, str], pending: list[CheckRun],
+                 seed: int, poisoned: dict[str, str], spent: dict[int, float],
+                 stop_at: float) -> _Attempt:
+        steps = sorted({r.check.step for r in pending})
+        job = {
+            "seed": seed,
+            "checks": [r.check.id for r in pending],
+            "files": [self.exercise.step_files[s].name for s in steps],
+            "classes": classes,
+            "poisoned": sorted(poisoned),
+        }
+        limits = self.settings.limits
+        wall = max(stop_at - time.monotonic(), 1.0)
+        execution = self.sandbox.start(SandboxJob(workspace, job, limits, wall))
+        attempt = _Attempt(deadline=time.monotonic() + self.settings.time.startup_seconds)
+        by_id = {r.check.id: r for r in pending}
+        try:
+            self._drive(execution, attempt, by_id, poisoned, spent, stop_at)
+        finally:
+            status = execution.finish()
+        if attempt.current is not None:  # the process ended in the middle of a check
+            self._crashed(attempt, status.describe(), status.stderr_tail, poisoned)
+        return attempt
+
+    def _drive(self, execution: Execution, attempt: _Attempt, by_id: dict[str, CheckRun],
+               poisoned: dict[str, str], spent: dict[int, float], stop_at: float) -> None:
+        while True:
+            line = execution.next_line(attempt.deadline - time.monotonic())
+            if line is None:
+                execution.kill()
+                self._timed_out(attempt, poisoned, spent, stop_at)
+                return
+            if line == EOF_MARK:
+                return
+            try:
+                record = parse_record(line)
+            except BadRecord:
+                attempt.junk += 1
+                continue
+            self._handle(record, attempt, by_id, spent, stop_at)
+            if attempt.done:
+                return
+
+    def _handle(self, record: dict[str, Any], attempt: _Attempt, by_id: dict[str, CheckRun],
+                spent: dict[int, float], stop_at: float) -> None:
+        kind, now = record["kind"], time.monotonic()
+        current = attempt.current
+        if kind == "start" and record["check"] in by_id and current is None:
+            run = by_id[record["check"]]
+            attempt.current, attempt.started = run, now
+            step_left = self.settings.time.step_seconds - spent[run.check.step]
+            attempt.deadline = min(now + min(self.settings.time.check_seconds, step_left), stop_at)
+        elif kind == "loading" and current is not None:
+            attempt.loading = record["module"]
+            attempt.deadline = min(attempt.deadline + self.settings.time.import_seconds, stop_at)
+        elif kind == "loaded":
+            attempt.loading = None
+        elif kind == "obs" and current is not None and record["check"] == current.check.id:
+            current.observations.append(record)
+        elif kind == "end" and current is not None and record["check"] == current.check.id:
+            current.state, current.end = "finished", record
+            current.duration = now - attempt.started
+            spent[current.check.step] += current.duration
+            attempt.current, attempt.progress = None, True
+            attempt.deadline = min(now + self.settings.time.check_seconds, stop_at)
+        elif kind == "done":
+            attempt.done = True
+
+    def _timed_out(self, attempt: _Attempt, poisoned: dict[str, str],
+                   spent: dict[int, float], stop_at: float) -> None:
+        run = attempt.current
+        if run is None:
+            return  # the harness did not start in time: the caller gives up on no progress
+        now = time.monotonic()
+        run.state, run.duration = "timeout", now - attempt.started
+        spent[run.check.step] += run.duration
+        attempt.current, attempt.progress = None, True
+        if attempt.loading:
+            poisoned[attempt.loading] = "timeout"
+            run.message = (f"importing {attempt.loading} did not finish in time: is there an "
+                           "endless loop (or a long training run) at the top level of a module?")
+        elif now >= stop_at:
+            run.message = "the time limit for the whole submission ran out during this check"
+        elif spent[run.check.step] >= self.settings.time.step_seconds:
+            run.message = (f"step {run.check.step}'s time limit "
+                           f"({self.settings.time.step_seconds:g} s) ran out during this check")
+        else:
+            run.message = (f"this check did not finish within "
+                           f"{self.settings.time.check_seconds:g} s (an endless loop?)")
+
+    def _crashed(self, attempt: _Attempt, how: str, stderr: str,
+                 poisoned: dict[str, str]) -> None:
+        run = attempt.current
+        assert run is not None
+        run.state, run.duration = "crashed", time.monotonic() - attempt.started
+        attempt.current, attempt.progress = None, True
+        if attempt.loading:
+            poisoned[attempt.loading] = "crash"
+            run.message = f"the test process ended while importing {attempt.loading}: {how}"
+        else:
+            run.message = f"the test process ended during this check: {how}"
+        tail = stderr.strip().splitlines()[-3:]
+        if tail:
+            run.message += " (last output: " + " / ".join(t[:200] for t in tail) + ")"
