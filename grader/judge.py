@@ -90,6 +90,15 @@ def _missing_attribute(error: dict[str, Any]) -> str | None:
 def _compare_observations(run: CheckRun, reference: ReferenceRun,
                           details: dict[str, Any]) -> Verdict:
     got = {o["name"]: o for o in run.observations}
+    plots = [{"name": w["name"], "kind": w["plot"], "expected": w["value"],
+              "actual": got[w["name"]]["value"] if w["name"] in got else None}
+             for w in reference.records if w["role"] == "value" and w.get("plot")]
+    if plots:
+        details["plots"] = plots
+    details["values"] = [
+        {"name": w["name"], "expected": w["value"],
+         "actual": got[w["name"]].get("value") if w["name"] in got else None}
+        for w in reference.records if w["role"] == "value" and _small(w["value"])]
     for want in reference.records:
         role = want["role"]
         if role == "expect" and not want["ok"]:
@@ -100,6 +109,13 @@ def _compare_observations(run: CheckRun, reference: ReferenceRun,
         if verdict is not None:
             return verdict
     return Verdict("passed", "", None, details)
+
+
+def _small(value: Any) -> bool:
+    """Worth showing in a table: a scalar, or a short flat list."""
+    if type(value) is list:
+        return len(value) <= 12 and all(type(v) is not list for v in value)
+    return True
 
 
 def _compare_one(want: dict[str, Any], have: dict[str, Any] | None,

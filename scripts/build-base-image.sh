@@ -73,9 +73,8 @@ cleanup() {
     # debootstrap mounts /proc and /sys inside the target; a failed run can
     # leave them mounted, and rm -rf must never walk into them.
     local m
-    for m in $(awk -v d="$workdir" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r); do
-        umount -l "$m" 2>/dev/null || true
-    done
+    awk -v d="$workdir" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r |
+        while read -r m; do umount -l "$m" 2>/dev/null || true; done
     rm -rf --one-file-system "$workdir"
 }
 trap cleanup EXIT

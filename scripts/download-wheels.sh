@@ -50,6 +50,8 @@ say "downloading ${requirements[*]} into $dest"
 }
 rm -f "$dest/.download.log"
 
-ls "$dest"/*.whl >/dev/null 2>&1 || die "no wheel in $dest after the download"
-say "$(ls "$dest"/*.whl | wc -l) wheels in $dest:"
-ls "$dest"/*.whl | sed 's|.*/|  |' >&2
+shopt -s nullglob
+wheels=("$dest"/*.whl)
+[ ${#wheels[@]} -gt 0 ] || die "no wheel in $dest after the download"
+say "${#wheels[@]} wheels in $dest:"
+printf '  %s\n' "${wheels[@]##*/}" >&2

@@ -64,10 +64,16 @@ class Observer:
         self._blame = method
 
     def __call__(self, name: str, value: Any, *, tol: tuple[float, float] | None = None,
-                 blame: str | None = None) -> None:
-        """Record ``value``; the reference's value for the same name is what it must match."""
+                 blame: str | None = None, plot: str | None = None) -> None:
+        """Record ``value``; the reference's value for the same name is what it must match.
+
+        ``plot`` names a chart the report should draw from this series (e.g. ``"loss"``),
+        expected against actual, whether or not the check passes.
+        """
         record = {"role": "value", "name": name, "value": encode(value),
                   "tol": list(tol or DEFAULT_TOL), "blame": blame or self._blame}
+        if plot:
+            record["plot"] = plot
         self._emit(record)
 
     def given(self, name: str, value: Any) -> Any:

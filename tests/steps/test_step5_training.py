@@ -154,7 +154,7 @@ def test_training_run(MLP, rng, observe):
     _set_all(mlp, start)
     observe.input("starting weights (the exercise's, nudged)", [round(w, 4) for w in start])
     losses = _train(mlp, 40)
-    observe("loss per epoch", losses, tol=(1e-5, 1e-9))
+    observe("loss per epoch", losses, tol=(1e-5, 1e-9), plot="loss")
     observe.expect("loss ends below 0.05", losses[-1] < 0.05,
                    f"the loss ended at {losses[-1]:.4g}, not below 0.05")
     x = _draw(rng, 3, -2, 2)
@@ -176,4 +176,5 @@ def test_training_from_own_weights(MLP, rng, observe):
         return
     _set_all(mlp, own)
     losses = _train(mlp, 20)
-    observe("loss per epoch from your own starting weights", losses, tol=(1e-5, 1e-9))
+    observe("loss per epoch from your own starting weights", losses, tol=(1e-5, 1e-9),
+            plot="loss")

@@ -1,0 +1,5 @@
+"""``python -m grader`` is the ``micrograde`` command."""
+
+from grader.cli import main
+
+main()

@@ -1,0 +1,46 @@
+"""Write what grading produced: results.json (atomically) and the HTML report."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from grader.models import GradeResult
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so a reader (or a crash) never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def dump_json(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode()
+
+
+def write_results(result: GradeResult, out_dir: Path) -> Path:
+    """``out_dir/results.json`` plus the HTML report; returns the path of the results."""
+    path = out_dir / "results.json"
+    write_atomic(path, dump_json(result.to_json()))
+    _write_report(result, out_dir)
+    return path
+
+
+def _write_report(result: GradeResult, out_dir: Path) -> None:
+    try:
+        from grader.report import render_report
+    except ImportError:  # the report package is optional while it is being built
+        return
+    render_report(result, out_dir)

@@ -1,0 +1,47 @@
+"""The short terminal summary printed after grading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from grader.models import CheckResult, GradeResult
+
+MAX_FAILURES = 3
+_COLOURS = {"passed": "green", "failed": "red", "error": "red", "timeout": "magenta",
+            "not_run": "bright_black"}
+
+
+def print_summary(result: GradeResult, out_dir: Path | None = None) -> None:
+    if result.status == "rejected":
+        click.secho(f"{result.submission}: rejected: {result.message}", fg="red", bold=True)
+        return
+    click.secho(f"{result.submission}: {_points(result.score)}/{_points(result.max_score)} "
+                f"(seed {result.seed}, {result.sandbox} sandbox, {result.duration:.1f} s)",
+                bold=True)
+    for step in result.steps:
+        if not step.graded:
+            continue
+        passed = sum(c.status == "passed" for c in step.checks)
+        colour = "green" if passed == len(step.checks) else "yellow" if passed else "red"
+        click.secho(f"  step {step.step} {step.title:<24} {_points(step.score):>5}/"
+                    f"{_points(step.max_score):<4} {passed}/{len(step.checks)} checks",
+                    fg=colour)
+    failures = [c for s in result.steps if s.graded for c in s.checks if c.status != "passed"]
+    for check in failures[:MAX_FAILURES]:
+        click.echo(_failure_line(check))
+    if len(failures) > MAX_FAILURES:
+        click.echo(f"  … and {len(failures) - MAX_FAILURES} more (see the report)")
+    if out_dir is not None and (out_dir / "index.html").exists():
+        click.echo(f"report: {(out_dir / 'index.html').resolve().as_uri()}")
+
+
+def _failure_line(check: CheckResult) -> str:
+    status = click.style(f"{check.status:>7}", fg=_COLOURS[check.status])
+    text = check.feedback if len(check.feedback) <= 160 else check.feedback[:159] + "…"
+    return f"  {status} {check.title}: {text}"
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
