@@ -91,7 +91,7 @@ def _compare_observations(run: CheckRun, reference: ReferenceRun,
                           details: dict[str, Any]) -> Verdict:
     got = {o["name"]: o for o in run.observations}
     plots = [{"name": w["name"], "kind": w["plot"], "expected": w["value"],
-              "actual": got[w["name"]]["value"] if w["name"] in got else None}
+              "actual": got[w["name"]].get("value") if w["name"] in got else None}
              for w in reference.records if w["role"] == "value" and w.get("plot")]
     if plots:
         details["plots"] = plots

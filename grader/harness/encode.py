@@ -15,7 +15,7 @@ from typing import Any
 MAX_STR = 2_000
 MAX_ITEMS = 5_000
 MAX_DEPTH = 12
-_SPECIAL_FLOATS = {"nan", "inf", "-inf"}
+_SPECIAL_FLOATS = ("nan", "inf", "-inf")  # a tuple: `x in` must not hash a forged list
 
 
 class EncodeError(ValueError):

@@ -42,7 +42,7 @@ def test_power_backward(Value, rng, observe):
     v["d"] = v["b"] ** 0.5
     v["e"] = v["c"] * v["d"]
     v["e"].backward()
-    observe.graph(f"graph of e = a**{n} * b**0.5", v, output="e")
+    observe.graph("graph of e = a**n * b**0.5", v, output="e")
 
 
 def test_negative_power_backward(Value, rng, observe):

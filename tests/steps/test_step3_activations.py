@@ -67,7 +67,7 @@ def test_relu_values(Value, rng, observe):
 
 
 def test_relu_node(Value, rng, observe):
-    x = round(rng.uniform(0.5, 3), 4) * rng.choice((1, -1))
+    x = round(rng.uniform(0.5, 3), 4)
     observe.input("a", x)
     a = Value(x)
     observe.blame("Value.relu")
@@ -76,6 +76,7 @@ def test_relu_node(Value, rng, observe):
     observe("data", out.data)
     observe("label", out._op)
     observe("only child is a", [kid is a for kid in _children(out)])
+    observe("relu(-a) is a node too", [(-a).relu()._op, (-a).relu().data])
 
 
 def test_relu_backward(Value, rng, observe):
@@ -90,16 +91,17 @@ def test_relu_backward(Value, rng, observe):
 
 def test_relu_gradient_at_zero_and_below(Value, rng, observe):
     negative = -round(rng.uniform(0.5, 3), 4)
-    observe.input("negative x", negative)
+    positive = round(rng.uniform(0.5, 3), 4)
+    observe.input("x", [positive, negative, 0.0])
     observe.blame("Value.relu")
     grads = []
-    for x in (negative, 0.0):
+    for x in (positive, negative, 0.0):
         a = Value(x)
         scale = Value(round(rng.uniform(1, 3), 3))
         out = a.relu() * scale
         out.backward()
         grads.append([out.data, a.grad, scale.grad])
-    observe("[relu(x)*s, x.grad, s.grad] at a negative x and at 0", grads)
+    observe("[relu(x)*s, x.grad, s.grad] at x > 0, x < 0 and x = 0", grads)
 
 
 def test_neuron_by_hand(Value, rng, observe):

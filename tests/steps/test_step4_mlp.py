@@ -30,6 +30,18 @@ def _set_network(layers, rng, last_positive=True):
     return chosen
 
 
+def _read_back(neurons, rng):
+    """Give every weight and bias its own value, then read them all back.
+
+    Catches Values shared between weights (``[Value(x)] * nin``) or neurons shared
+    between places in a layer (``[Neuron(nin)] * nout``): setting one changes the other.
+    """
+    chosen = [_draw(rng, len(n.w) + 1) for n in neurons]
+    for neuron, values in zip(neurons, chosen):
+        _set_neuron(neuron, values[:-1], values[-1])
+    return [[w.data for w in n.w] + [n.b.data] for n in neurons]
+
+
 def _data(out):
     if isinstance(out, list):
         return [getattr(o, "data", None) for o in out]
@@ -50,6 +62,7 @@ def test_neuron_weights(Neuron, rng, observe):
     observe.expect("w and b start in [-1, 1]", ok and any(x != 0 for x in numbers),
                    "the initial weights and bias must be numbers drawn from [-1, 1], "
                    f"not all zero; got {drawn}")
+    observe("w and b can be set one by one", _read_back([neuron], rng))
 
 
 def test_neurons_start_different(Layer, rng, observe):
@@ -64,13 +77,15 @@ def test_neurons_start_different(Layer, rng, observe):
     observe.expect("neurons start different", distinct,
                    "every neuron of a layer got the same initial weights: draw them per "
                    "neuron, or all neurons will learn the same thing")
+    observe("each neuron's w and b can be set on their own", _read_back(layer.neurons, rng))
 
 
 def test_neuron_forward(Neuron, rng, observe):
     nin = rng.randint(2, 6)
     neuron = Neuron(nin)
-    weights, bias = _draw(rng, nin), _draw(rng, 1)[0]
-    x = _draw(rng, nin, -2, 2)
+    weights, x = _draw(rng, nin), _draw(rng, nin, -2, 2)
+    # A bias that makes w . x + b positive, so the ReLU lets the sum through.
+    bias = round(-sum(w * xi for w, xi in zip(weights, x)) + rng.uniform(0.1, 1.5), 4)
     observe.input("w", weights)
     observe.input("b", bias)
     observe.input("x", x)
@@ -105,6 +120,7 @@ def test_layer_structure(Layer, rng, observe):
     observe("len(layer.neurons)", len(layer.neurons))
     observe("len(w) of each neuron", [len(n.w) for n in layer.neurons])
     observe("types of layer.neurons", [type(n).__name__ for n in layer.neurons])
+    observe("each neuron's w and b can be set on their own", _read_back(layer.neurons, rng))
 
 
 def test_layer_forward(Layer, rng, observe):
@@ -170,4 +186,4 @@ def test_mlp_several_outputs(MLP, rng, observe):
     observe.input("w and b, neuron by neuron", chosen)
     observe.blame("MLP.__call__")
     out = mlp(x)
-    observe(f"MLP(4, [5, 3, {nout}])(x)", _data(out))
+    observe("MLP(4, [5, 3, nout])(x)", _data(out))

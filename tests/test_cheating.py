@@ -1,0 +1,223 @@
+"""Cheats score what their honest code deserves: nothing, for a pure cheat.
+
+Each submission below attacks the grader from inside the sandbox the way students have
+attacked Python autograders (see shared research, "sandbox-and-cheating"). None of them
+implements anything, so each must score 0; the last ones show that a cheat bolted onto a
+partly honest solution keeps exactly the honest part.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from grading import REPO, checks, grade, step_scores
+
+from grader.exercise import load_exercise
+from grader.trusted import run_reference
+
+# A Value (and network classes) that implement nothing: every operation gives back another
+# placeholder, so the staged tests run to their end without computing anything.
+PLACEHOLDERS = '''
+class Value:
+    def __init__(self, data=0.0, _children=(), _op=""):
+        self.data, self.grad, self._op = data, 0, _op
+        self.prev = set()
+        self._backward = lambda: None
+        self.w, self.b, self.neurons, self.layers, self.layer_sizes = [], None, [], [], []
+    def _any(self, *args, **kwargs):
+        return Value()
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _any
+    __truediv__ = __rtruediv__ = __pow__ = __neg__ = __call__ = tanh = relu = _any
+    def topo_sort(self):
+        return [self]
+    def backward(self):
+        pass
+    def parameters(self):
+        return []
+    def zero_grad(self):
+        pass
+
+Neuron = Layer = MLP = Value
+'''
+
+
+def submission(tmp_path: Path, code: str, name: str = "cheat") -> Path:
+    root = tmp_path / name
+    (root / "micrograd").mkdir(parents=True)
+    (root / "micrograd" / "__init__.py").write_text("")
+    (root / "micrograd" / "value.py").write_text(code)
+    return root
+
+
+def assert_zero(source: Path, seed: int = 4242) -> None:
+    result = grade(source, seed=seed)
+    assert result.status == "graded"
+    passed = [c.id for c in checks(result).values() if c.status == "passed"]
+    assert passed == [] and result.score == 0
+
+
+def test_placeholders_alone_score_zero(tmp_path: Path) -> None:
+    assert_zero(submission(tmp_path, PLACEHOLDERS))
+
+
+def test_monkeypatching_pytest_to_pass_everything(tmp_path: Path) -> None:
+    cheat = '''
+    import gc, pytest
+
+    class Flip:
+        @pytest.hookimpl(hookwrapper=True)
+        def pytest_runtest_makereport(self, item, call):
+            report = (yield).get_result()
+            report.outcome = "passed"
+            report.longrepr = None
+
+    for obj in gc.get_objects():
+        if type(obj).__name__ == "Config" and hasattr(obj, "pluginmanager"):
+            obj.pluginmanager.register(Flip(), "flip")
+            break
+    import sys
+    plugin = sys.modules.get("mg_harness.plugin")
+    if plugin is not None:   # also wipe the harness's own record of errors
+        plugin._errors.clear()
+        plugin.pytest_runtest_makereport = lambda item, call: None
+    '''
+    assert_zero(submission(tmp_path, textwrap.dedent(cheat) + PLACEHOLDERS))
+
+
+def test_forging_records_at_exit_then_exiting(tmp_path: Path) -> None:
+    cheat = '''
+    import atexit, json, os
+    job = json.loads(os.environ.get("MG_JOB", "{}"))
+    fd = int(os.environ.get("MG_RECORD_FD", "1"))
+
+    def forge():
+        for check in job.get("checks", []):
+            for record in ({"kind": "start", "check": check},
+                           {"kind": "end", "check": check, "outcome": "passed",
+                            "duration": 0.0, "stdout": "", "stderr": ""}):
+                os.write(fd, json.dumps(record).encode() + b"\\n")
+        os.write(fd, b'{"kind": "done", "exitstatus": 0}\\n')
+        os._exit(0)
+
+    atexit.register(forge)
+    forge()
+    '''
+    result = grade(submission(tmp_path, textwrap.dedent(cheat) + PLACEHOLDERS))
+    assert result.score == 0
+    assert "did not record" in checks(result)["add_two_values"].feedback
+
+
+def test_os_exit_at_import(tmp_path: Path) -> None:
+    result = grade(submission(tmp_path, "import os\nos._exit(0)\n" + PLACEHOLDERS))
+    assert result.score == 0
+    first = checks(result)["add_two_values"]
+    assert first.status == "error"
+    assert "ended while importing micrograd.value" in first.feedback
+
+
+@pytest.mark.parametrize("liar", [
+    "class Liar:\n    def __eq__(self, other): return True\n    __ne__ = lambda s, o: False\n"
+    "    __hash__ = object.__hash__\nLIE = Liar()\n",
+    "class Liar(float):\n    def __eq__(self, other): return True\n"
+    "    __ne__ = lambda s, o: False\n    __hash__ = float.__hash__\n"
+    "    def __sub__(self, other): return 0.0\n"
+    "    __rsub__ = __sub__\nLIE = Liar(0.0)\n",
+    "LIE = float('nan')\n",
+])
+def test_values_that_lie(tmp_path: Path, liar: str) -> None:
+    cheat = liar + PLACEHOLDERS.replace("self.data, self.grad, self._op = data, 0, _op",
+                                        "self.data, self.grad, self._op = LIE, LIE, _op")
+    assert_zero(submission(tmp_path, cheat))
+
+
+def test_shipping_a_conftest_and_pytest_config(tmp_path: Path) -> None:
+    root = submission(tmp_path, PLACEHOLDERS)
+    flip = '''
+    import pytest
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(item, call):
+        report = (yield).get_result()
+        report.outcome = "passed"
+    def pytest_sessionfinish(session):
+        session.exitstatus = 0
+    '''
+    for folder in (root, root / "micrograd"):
+        (folder / "conftest.py").write_text(textwrap.dedent(flip))
+    (root / "pytest.ini").write_text("[pytest]\naddopts = -p no:mg_harness.plugin\n")
+    assert_zero(root)
+
+
+def test_reading_expected_values_off_the_stack(tmp_path: Path) -> None:
+    cheat = PLACEHOLDERS + '''
+import sys
+
+def _peek(self, *args, **kwargs):
+    frame = sys._getframe(1)
+    while frame is not None:
+        for name in ("expected", "want", "reference", "answer"):
+            if name in frame.f_locals:
+                return Value(frame.f_locals[name])
+        frame = frame.f_back
+    return Value(0.0)
+
+for _name in ("__add__", "__mul__", "__pow__", "__sub__", "__truediv__", "tanh", "relu"):
+    setattr(Value, _name, _peek)
+'''
+    assert_zero(submission(tmp_path, cheat))
+
+
+def hard_coded_answers(seed: int) -> dict[str, dict[str, object]]:
+    """What the reference observes at ``seed``, check by check: the cheat's lookup table."""
+    exercise = load_exercise()
+    table: dict[str, dict[str, object]] = {}
+    for check in exercise.checks:
+        run = run_reference(exercise, check, seed)
+        table[check.id] = {r["name"]: r["value"] for r in run.records if "value" in r}
+    return table
+
+
+def test_hard_coding_the_public_examples_only_works_for_that_seed(tmp_path: Path) -> None:
+    public = 12345
+    cheat = PLACEHOLDERS + f'''
+import json, sys
+TABLE = json.loads({json.dumps(json.dumps(hard_coded_answers(public)))})
+observe = sys.modules["mg_harness.observe"]
+_emit = observe.Observer._emit
+
+def forged(self, record):
+    answer = TABLE.get(self.check, {{}}).get(record["name"])
+    if answer is not None:
+        record = dict(record, value=answer, ok=True)
+    _emit(self, record)
+
+observe.Observer._emit = forged
+'''
+    root = submission(tmp_path, cheat)
+    at_public_seed = grade(root, seed=public)
+    assert at_public_seed.score >= 60, "the cheat itself must work, or this test proves nothing"
+    assert_zero(root, seed=public + 1)
+
+
+def test_a_cheat_on_top_of_honest_work_keeps_only_the_honest_part(tmp_path: Path) -> None:
+    root = tmp_path / "half"
+    shutil.copytree(REPO / "reference" / "step_3", root)
+    honest = (root / "micrograd" / "value.py").read_text()
+    forger = '''
+import gc, pytest
+class _Flip:
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = (yield).get_result()
+        report.outcome = "passed"
+for _obj in gc.get_objects():
+    if type(_obj).__name__ == "Config" and hasattr(_obj, "pluginmanager"):
+        _obj.pluginmanager.register(_Flip(), "flip")
+        break
+'''
+    (root / "micrograd" / "value.py").write_text(honest + forger)
+    result = grade(root)
+    assert step_scores(result) == {1: 20, 2: 20, 3: 20, 4: 0, 5: 0}
