@@ -39,8 +39,6 @@ def write_results(result: GradeResult, out_dir: Path) -> Path:
 
 
 def _write_report(result: GradeResult, out_dir: Path) -> None:
-    try:
-        from grader.report import render_report
-    except ImportError:  # the report package is optional while it is being built
-        return
+    from grader.report import render_report  # Jinja2 loads only when a report is written
+
     render_report(result, out_dir)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from grader.rubric import Rubric
 from grader.runner import CheckRun, Runner
 from grader.sandbox.base import Sandbox
 from grader.settings import Settings
-from grader.trusted import ReferenceRun, run_reference
+from grader.trusted import Expectations, Prefetched, ReferenceExpectations
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,14 @@ def new_seed() -> int:
 
 
 def grade_submission(request: GradeRequest, *, exercise: Exercise, rubric: Rubric,
-                     sandbox: Sandbox, settings: Settings) -> GradeResult:
-    """Grade ``request.source`` and return the result (never raises for student faults)."""
+                     sandbox: Sandbox, settings: Settings,
+                     expectations: Expectations | None = None) -> GradeResult:
+    """Grade ``request.source`` and return the result (never raises for student faults).
+
+    ``expectations`` defaults to running the reference solution; a student's ``micrograde
+    check`` passes an answer key instead.
+    """
+    expect = expectations or ReferenceExpectations(exercise)
     started, clock = datetime.now(UTC), time.monotonic()
     seed = request.seed if request.seed is not None else new_seed()
     name = request.name or request.source.name
@@ -62,9 +68,10 @@ def grade_submission(request: GradeRequest, *, exercise: Exercise, rubric: Rubri
             return GradeResult(status="rejected", message=rejected.reason,
                                duration=time.monotonic() - clock, **base)  # type: ignore[arg-type]
         checks = exercise.steps_checks(request.steps)
+        expect = Prefetched(expect, checks, seed)
         runs = Runner(sandbox, exercise, settings).run(workspace, dict(manifest.classes),
                                                        checks, seed)
-    steps = tuple(_step_result(step, request.steps, exercise, rubric, runs, seed)
+    steps = tuple(_step_result(step, request.steps, exercise, rubric, runs, seed, expect)
                   for step in STEPS)
     result = GradeResult(status="graded", message="", steps=steps,
                          duration=time.monotonic() - clock, notes=tuple(manifest.notes),
@@ -73,32 +80,27 @@ def grade_submission(request: GradeRequest, *, exercise: Exercise, rubric: Rubri
 
 
 def _step_result(step: int, requested: tuple[int, ...], exercise: Exercise, rubric: Rubric,
-                 runs: dict[str, CheckRun], seed: int) -> StepResult:
+                 runs: dict[str, CheckRun], seed: int, expect: Expectations) -> StepResult:
     title = rubric.steps[step].title or STEP_TITLES[step]
     checks = exercise.steps_checks((step,))
     if step not in requested:
         return StepResult(step, title, tuple(_not_graded(c, rubric) for c in checks), False)
-    return StepResult(step, title, tuple(_check_result(c, exercise, rubric, runs[c.id], seed)
+    return StepResult(step, title, tuple(_check_result(c, rubric, runs[c.id], seed, expect)
                                          for c in checks))
 
 
-def _check_result(check: Check, exercise: Exercise, rubric: Rubric, run: CheckRun,
-                  seed: int) -> CheckResult:
+def _check_result(check: Check, rubric: Rubric, run: CheckRun, seed: int,
+                  expect: Expectations) -> CheckResult:
     entry = rubric.entry(check.step, check.id)
-    reference = _reference(exercise, check, run, seed)
+    # The expected side is computed even for a check that crashed, so feedback can show the
+    # inputs; the student's recorded data is replayed only from a run that finished.
+    reference = expect.expected(check, run.givens if run.state == "finished" else None, seed)
     verdict = judge(run, reference)
     return CheckResult(
         id=check.id, title=entry.title, status=verdict.status,
         score=entry.points if verdict.status == "passed" else 0.0, max_score=entry.points,
         visibility=entry.visibility, feedback=feedback_text(verdict), hint=entry.hint,
         blame=verdict.blame, duration=run.duration, details=verdict.details)
-
-
-def _reference(exercise: Exercise, check: Check, run: CheckRun, seed: int) -> ReferenceRun:
-    # The reference always runs (even for a check that crashed) so feedback can show the
-    # inputs; the student's recorded data is replayed only from a run that finished.
-    givens = run.givens if run.state == "finished" else None
-    return run_reference(exercise, check, seed, givens)
 
 
 def _not_graded(check: Check, rubric: Rubric) -> CheckResult:
@@ -115,5 +117,4 @@ def _with_message(result: GradeResult) -> GradeResult:
     errors = {c.feedback for c in graded if c.status == "error"}
     if graded and passed == 0 and len(errors) == 1:
         message += f"; every check failed the same way: {errors.pop()}"
-    from dataclasses import replace
     return replace(result, message=message)

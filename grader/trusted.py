@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from grader.errors import ReferenceSolutionError
 from grader.exercise import Check, Exercise, load_solution
-from grader.harness.fixtures import check_rng
 from grader.harness.observe import MissingGiven, Mode, Observer
+from grader.harness.seeding import check_rng
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,58 @@ class ReferenceRun:
 
     records: tuple[dict[str, Any], ...]
     missing_given: str | None = None
+
+
+class Expectations(Protocol):
+    """Where expected observations come from: the reference (graders) or an answer key."""
+
+    def expected(self, check: Check, givens: Mapping[str, Any] | None,
+                 seed: int) -> ReferenceRun: ...
+
+
+@dataclass(frozen=True)
+class ReferenceExpectations:
+    """Expected observations computed by running the reference solution (trusted host)."""
+
+    exercise: Exercise
+
+    def expected(self, check: Check, givens: Mapping[str, Any] | None,
+                 seed: int) -> ReferenceRun:
+        return run_reference(self.exercise, check, seed, givens)
+
+
+class Prefetched:
+    """Computes expected observations on a thread while the sandbox runs.
+
+    Most checks replay nothing of the student's, so their expected observations depend on
+    the seed alone and can be computed on the host's other core while the submission runs.
+    A check that does replay the student's data (``given``) is computed again afterwards.
+    """
+
+    def __init__(self, inner: Expectations, checks: tuple[Check, ...], seed: int) -> None:
+        self._inner, self._seed = inner, seed
+        self._runs: dict[str, ReferenceRun] = {}
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._compute, args=(checks,), daemon=True)
+        self._thread.start()
+
+    def _compute(self, checks: tuple[Check, ...]) -> None:
+        try:
+            for check in checks:
+                self._runs[check.id] = self._inner.expected(check, None, self._seed)
+        except BaseException as exc:  # re-raised in the caller's thread by expected()
+            self._error = exc
+
+    def expected(self, check: Check, givens: Mapping[str, Any] | None,
+                 seed: int) -> ReferenceRun:
+        if givens or seed != self._seed:
+            return self._inner.expected(check, givens, seed)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        if check.id not in self._runs:
+            return self._inner.expected(check, givens, seed)
+        return self._runs[check.id]
 
 
 _lock = threading.Lock()

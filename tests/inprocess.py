@@ -11,7 +11,7 @@ from typing import Any
 
 from grader.exercise import Check, Exercise
 from grader.harness.errorinfo import describe_exception
-from grader.harness.fixtures import check_rng
+from grader.harness.seeding import check_rng
 from grader.harness.observe import Mode, Observer
 from grader.judge import Verdict, judge
 from grader.runner import CheckRun

@@ -16,16 +16,8 @@ from typing import Any
 import pytest
 
 from .observe import Mode, Observer
-
-
-def check_id(test_name: str) -> str:
-    """``test_add_two_values`` -> ``add_two_values``."""
-    return test_name[5:] if test_name.startswith("test_") else test_name
-
-
-def check_rng(seed: int, check: str) -> random.Random:
-    """The random generator a check draws its inputs from (identical on both sides)."""
-    return random.Random(f"micrograde:{seed}:{check}")
+from .seeding import check_id as check_id  # re-exported for the plugins
+from .seeding import check_rng
 
 
 @dataclass

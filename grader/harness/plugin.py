@@ -26,9 +26,10 @@ import pytest
 
 from . import fixtures
 from .errorinfo import describe_exception
-from .fixtures import MLP, Context, Layer, Neuron, Value, check_id, observe, rng  # noqa: F401
+from .fixtures import MLP, Context, Layer, Neuron, Value, observe, rng  # noqa: F401
 from .loader import Loader
 from .observe import Mode
+from .seeding import check_id
 
 MAX_STREAM = 4_000
 JOB: dict[str, Any] = json.loads(os.environ.get("MG_JOB", "{}"))

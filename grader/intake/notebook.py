@@ -18,8 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import nbformat
-
 from grader.errors import SubmissionRejected
 from grader.intake.locate import scan_text
 from grader.intake.model import CLASS_NAMES
@@ -36,8 +34,12 @@ NOTEBOOK_MODULE = "student_notebook"
 _LINE_MAGIC = re.compile(r"^([ \t]*)(%(?=[A-Za-z%])|!(?!=))")
 
 
-# nbformat.reads has no annotations; naming its type here keeps mypy --strict honest.
-_reads: Callable[..., Any] = nbformat.reads
+def _nbformat() -> Any:
+    # Imported on first use: nbformat (with jsonschema) costs a quarter of a second to
+    # import, and most submissions are not notebooks.
+    import nbformat
+
+    return nbformat
 
 
 @dataclass(frozen=True)
@@ -95,13 +97,14 @@ def _read(data: bytes, label: str) -> tuple[Any, list[str]]:
         # nbformat warns about benign things (missing cell ids) while normalising.
         warnings.simplefilter("ignore")
         try:
-            notebook = _reads(text, as_version=4)
+            reads: Callable[..., Any] = _nbformat().reads
+            notebook = reads(text, as_version=4)
         except Exception as error:  # nbformat raises many kinds (ValidationError, TypeError...)
             raise SubmissionRejected(
                 f"{label} is JSON but not a valid Jupyter notebook ({_first_line(error)})"
             ) from None
         try:
-            nbformat.validate(notebook)
+            _nbformat().validate(notebook)
         except Exception as error:
             return notebook, [f"{label} does not fully follow the notebook format "
                               f"({_first_line(error)}); its code cells were read anyway"]
