@@ -49,6 +49,10 @@ def judge(run: CheckRun, reference: ReferenceRun | None) -> Verdict:
     if reference is None or reference.missing_given:
         missing = reference.missing_given if reference else "?"
         return Verdict("failed", f"your code's run did not record {missing!r}", None, details)
+    if reference.replay_error:
+        return Verdict("failed", "what your code's run recorded could not be checked "
+                       f"(it is not the kind of data this check expects: "
+                       f"{reference.replay_error})", None, details)
     return _compare_observations(run, reference, details)
 
 

@@ -8,6 +8,7 @@ no duplicate keys, bounded nesting. Nothing is ever unpickled, evaluated or impo
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -32,11 +33,19 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 is a legal JSON number that overflows to inf
+        raise BadRecord(f"number {text[:20]} is out of range")
+    return value
+
+
 def parse_record(line: bytes) -> dict[str, Any]:
     """One validated record, or ``BadRecord``."""
     try:
-        record = json.loads(line, parse_constant=_no_constants,
-                            object_pairs_hook=_no_duplicates)
+        # Decode strictly first: json.loads would let lone surrogates through.
+        record = json.loads(line.decode("utf-8"), parse_constant=_no_constants,
+                            parse_float=_finite, object_pairs_hook=_no_duplicates)
     except (ValueError, RecursionError) as exc:
         raise BadRecord(str(exc)[:200]) from None
     if type(record) is not dict:
@@ -52,14 +61,25 @@ def parse_record(line: bytes) -> dict[str, Any]:
 
 
 def _check_depth(value: Any, depth: int) -> None:
+    """Bounded nesting, and strings that can be written back out as UTF-8."""
     if depth > MAX_DEPTH:
         raise BadRecord("nested too deeply")
-    if type(value) is dict:
-        for item in value.values():
+    if type(value) is str:
+        _encodable(value)
+    elif type(value) is dict:
+        for key, item in value.items():
+            _encodable(key)
             _check_depth(item, depth + 1)
     elif type(value) is list:
         for item in value:
             _check_depth(item, depth + 1)
+
+
+def _encodable(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate escape such as "\ud800"
+        raise BadRecord("a string is not valid Unicode") from None
 
 
 def _need(record: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:

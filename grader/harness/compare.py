@@ -51,7 +51,9 @@ def _compare_numbers(expected: Any, actual: Any, tol: tuple[float, float],
     if not is_number(actual):
         return Mismatch(path, expected, actual, _type_note(expected, actual))
     want, got = as_float(expected), as_float(actual)
-    if math.isnan(got) and not math.isnan(want):
+    if math.isnan(want) or math.isnan(got):
+        if math.isnan(want) and math.isnan(got):
+            return None
         return Mismatch(path, expected, actual, "not a number (NaN)")
     if want == got or math.isclose(want, got, rel_tol=tol[0], abs_tol=tol[1]):
         return None

@@ -32,15 +32,27 @@ def encode(value: Any, depth: int = 0) -> Any:
     if kind is str:
         return value[:MAX_STR] + "…"
     if kind is int:
-        return value if abs(value) < 2**63 else {"$int": str(value)[:100]}
+        # Beyond 64 bits: hexadecimal, which (unlike decimal) has no conversion size limit.
+        return value if abs(value) < 2**63 else {"$int": hex(value)[:1000]}
     if kind is float:
         return value if math.isfinite(value) else {"$float": _float_name(value)}
     if kind is list or kind is tuple:
         items = [encode(item, depth + 1) for item in value[:MAX_ITEMS]]
         return items if len(value) <= MAX_ITEMS else items + [{"$obj": "<truncated>"}]
     if kind is dict:
-        return {"$map": [[str(k)[:MAX_STR], encode(v, depth + 1)] for k, v in value.items()]}
+        pairs = list(value.items())[:MAX_ITEMS]
+        return {"$map": [[_key(k), encode(v, depth + 1)] for k, v in pairs]}
     return {"$obj": _type_name(kind)}
+
+
+def _key(key: Any) -> str:
+    # Exact built-in keys spell themselves (their str() runs no student code); any other
+    # key is named by its type, since its __str__ may raise or lie.
+    if type(key) is str:
+        return key[:MAX_STR]
+    if key is None or type(key) in (bool, float) or type(key) is int and abs(key) < 2**63:
+        return str(key)
+    return f"<{_type_name(type(key))}>"
 
 
 def _float_name(value: float) -> str:
@@ -86,7 +98,9 @@ def describe(value: Any, limit: int = 200) -> str:
         if "$int" in value:
             return str(value["$int"])
         if "$map" in value:
-            inner = ", ".join(f"{k}: {describe(v, 40)}" for k, v in value["$map"])
+            pairs = value["$map"] if type(value["$map"]) is list else []
+            inner = ", ".join(f"{p[0]}: {describe(p[1], 40)}" for p in pairs
+                              if type(p) is list and len(p) == 2)
             return _clip("{" + inner + "}", limit)
     if type(value) is float:
         return _clip(f"{value:.10g}", limit)

@@ -168,10 +168,11 @@ def _forward_finding(want: Mapping[str, Any], got: Any,
     if got.get("op") != want["op"]:
         return GraphFinding(name, method, f"node {name} ({_formula(want)}) should be labelled "
                             f"{describe(want['op'])}, got {describe(got.get('op'))}")
-    if sorted(want["children"]) != got.get("children"):
+    kids = got.get("children")
+    if sorted(want["children"]) != kids:
+        shown = ", ".join(map(str, kids)) if type(kids) is list else describe(kids)
         return GraphFinding(name, method, f"the children (prev) of node {name} should be "
-                            f"{{{', '.join(want['children'])}}}, got "
-                            f"{{{', '.join(map(str, got.get('children') or []))}}}")
+                            f"{{{', '.join(want['children'])}}}, got {{{shown}}}")
     return None
 
 
