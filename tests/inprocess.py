@@ -11,8 +11,8 @@ from typing import Any
 
 from grader.exercise import Check, Exercise
 from grader.harness.errorinfo import describe_exception
-from grader.harness.seeding import check_rng
 from grader.harness.observe import Mode, Observer
+from grader.harness.seeding import check_rng
 from grader.judge import Verdict, judge
 from grader.runner import CheckRun
 from grader.trusted import ReferenceRun, run_reference
