@@ -1,0 +1,225 @@
+"""The class overview page of a batch: ``DIR/index.html``, for course staff.
+
+    render_overview(rows, out_dir)
+
+It shows the score distribution (an inline SVG histogram, with the same counts in a table),
+how often each step and each check was passed, the most frequent failures grouped (the
+feedback with its numbers taken out, so one bug on different inputs counts once), the
+methods blamed most, the rejected submissions with their reasons, the slowest submissions
+and a link to every student's report. Student ids and messages are hostile text: the
+template autoescapes, and the only markup made here is the SVG built by ``report.svg``,
+which escapes its own text.
+"""
+
+from __future__ import annotations
+
+import functools
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup
+
+from grader import __version__
+from grader.exercise import STEP_TITLES, STEPS
+from grader.gradebook import Row, number
+from grader.output import write_atomic
+from grader.report import palette, svg
+
+BINS = 10
+TOP_FAILURES = 15
+TOP_SLOWEST = 10
+
+
+@dataclass(frozen=True)
+class Rate:
+    """How many of ``total`` passed something (a step at full marks, a check)."""
+
+    label: str
+    detail: str
+    passed: int
+    total: int
+    mean: str = ""
+
+    @property
+    def percent(self) -> str:
+        return f"{100 * self.passed / self.total:.0f}%" if self.total else "–"
+
+    @property
+    def bar(self) -> Markup:
+        return svg.score_bar(self.passed, self.total or 1,
+                             f"{self.passed} of {self.total} passed")
+
+
+@dataclass(frozen=True)
+class FailureGroup:
+    message: str
+    count: int
+    students: int
+    blame: str
+    checks: str
+
+
+@dataclass(frozen=True)
+class StudentLine:
+    student: str
+    href: str
+    status: str
+    score: str
+    max_score: str
+    duration: str
+    late: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class Overview:
+    count: int
+    graded: int
+    rejected: int
+    late: int
+    mean: str
+    median: str
+    max_score: str
+    histogram: Markup
+    bins: tuple[tuple[str, int], ...]
+    steps: tuple[Rate, ...]
+    checks: tuple[Rate, ...]
+    failures: tuple[FailureGroup, ...]
+    blamed: tuple[tuple[str, int], ...]
+    rejections: tuple[StudentLine, ...]
+    slowest: tuple[StudentLine, ...]
+    students: tuple[StudentLine, ...]
+
+
+def render_overview(rows: Sequence[Row], out_dir: Path) -> Path:
+    """Write ``out_dir/index.html`` for the batch's rows; returns its path."""
+    html = _environment().get_template("overview.html").render(
+        overview=overview(rows), version=__version__, css_variables=palette.css_variables())
+    path = out_dir / "index.html"
+    write_atomic(path, html.encode("utf-8"))
+    return path
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    # Its own environment: the student report's globals are that page's business.
+    return jinja2.Environment(loader=jinja2.PackageLoader("grader.report", "templates"),
+                              autoescape=True, undefined=jinja2.StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True)
+
+
+def overview(rows: Sequence[Row]) -> Overview:
+    graded = [r for r in rows if r.status == "graded"]
+    shares = [r.score / r.max_score if r.max_score else 0.0 for r in graded]
+    bins = _bins(shares)
+    lines = [_line(r) for r in rows]
+    return Overview(
+        count=len(rows), graded=len(graded), rejected=len(rows) - len(graded),
+        late=sum(r.late for r in rows),
+        mean=number(round(statistics.fmean(r.score for r in graded), 2)) if graded else "–",
+        median=number(statistics.median(r.score for r in graded)) if graded else "–",
+        max_score=number(max((r.max_score for r in graded), default=0.0)),
+        histogram=histogram(bins), bins=bins, steps=_step_rates(graded),
+        checks=_check_rates(graded), failures=_failures(graded), blamed=_blamed(graded),
+        rejections=tuple(line for line in lines if line.status != "graded"),
+        slowest=tuple(sorted(lines, key=lambda x: -float(x.duration))[:TOP_SLOWEST]),
+        students=tuple(lines))
+
+
+def _line(row: Row) -> StudentLine:
+    return StudentLine(row.submission, f"./{quote(row.submission, safe='')}/index.html",
+                       row.status, number(row.score), number(row.max_score),
+                       f"{row.duration:.1f}", row.late, row.message)
+
+
+def _bins(shares: list[float]) -> tuple[tuple[str, int], ...]:
+    counts = [0] * BINS
+    for share in shares:
+        counts[min(int(max(share, 0.0) * BINS), BINS - 1)] += 1
+    width = 100 // BINS
+    labels = [f"{i * width}–{i * width + width - 1}%" for i in range(BINS - 1)]
+    labels.append(f"{(BINS - 1) * width}–100%")
+    return tuple(zip(labels, counts, strict=True))
+
+
+def _step_rates(graded: list[Row]) -> tuple[Rate, ...]:
+    rates = []
+    for index, step in enumerate(STEPS):
+        scored = [r for r in graded if r.steps[index] is not None]
+        full = [r for r in scored
+                if all(c.status == "passed" for c in r.checks if c.step == step)]
+        mean = (number(round(statistics.fmean(r.steps[index] or 0.0 for r in scored), 2))
+                if scored else "–")
+        rates.append(Rate(f"Step {step}: {STEP_TITLES[step]}", "all checks passed",
+                          len(full), len(scored), mean))
+    return tuple(rates)
+
+
+def _check_rates(graded: list[Row]) -> tuple[Rate, ...]:
+    passed: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    titles: dict[str, tuple[int, str]] = {}
+    for row in graded:
+        for check in row.checks:
+            titles.setdefault(check.id, (check.step, check.title))
+            total[check.id] += 1
+            passed[check.id] += check.status == "passed"
+    return tuple(Rate(titles[cid][1], f"step {titles[cid][0]} · {cid}", passed[cid],
+                      total[cid]) for cid in titles)
+
+
+def _failures(graded: list[Row]) -> tuple[FailureGroup, ...]:
+    count: Counter[tuple[str, str]] = Counter()
+    students: dict[tuple[str, str], set[str]] = defaultdict(set)
+    checks: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for row in graded:
+        for check in row.checks:
+            if check.status == "passed":
+                continue
+            key = (check.blame or "", check.failure or f"({check.status})")
+            count[key] += 1
+            students[key].add(row.submission)
+            checks[key].add(check.title)
+    return tuple(FailureGroup(message, n, len(students[(blame, message)]), blame or "–",
+                              ", ".join(sorted(checks[(blame, message)])))
+                 for (blame, message), n in count.most_common(TOP_FAILURES))
+
+
+def _blamed(graded: list[Row]) -> tuple[tuple[str, int], ...]:
+    """Each method blamed, with the number of students it was blamed for."""
+    blamed: Counter[str] = Counter()
+    for row in graded:
+        blamed.update({c.blame for c in row.checks if c.blame and c.status != "passed"})
+    return tuple(blamed.most_common(TOP_FAILURES))
+
+
+def histogram(bins: Sequence[tuple[str, int]]) -> Markup:
+    """Bars of students per score band; every bar is labelled with its count."""
+    width, height, left, bottom, top = 640.0, 260.0, 40.0, 44.0, 24.0
+    slot = (width - left - 10) / len(bins)
+    tallest = max((n for _, n in bins), default=0) or 1
+    scale = (height - bottom - top) / tallest
+    base = height - bottom
+    body = [svg.empty("line", {"x1": left, "y1": base, "x2": width - 10, "y2": base,
+                               "stroke": palette.RULE})]
+    for index, (label, n) in enumerate(bins):
+        x = left + index * slot
+        bar = n * scale
+        body.append(svg.empty("rect", {"x": svg.fmt(x + 4), "y": svg.fmt(base - bar),
+                                       "width": svg.fmt(slot - 8), "height": svg.fmt(bar),
+                                       "fill": palette.LINK, "class": "bin"}))
+        body.append(svg.text(x + slot / 2, base - bar - 6, str(n), text_anchor="middle",
+                             font_size=13, fill=palette.INK))
+        body.append(svg.text(x + slot / 2, base + 18, label, text_anchor="middle",
+                             font_size=11, fill=palette.MUTED))
+    body.append(svg.text(width / 2, height - 6, "score (share of the points)",
+                         text_anchor="middle", font_size=12, fill=palette.MUTED))
+    described = "; ".join(f"{label}: {n}" for label, n in bins)
+    return svg.figure_svg(width, height, "Score distribution",
+                          f"Number of graded submissions per score band. {described}",
+                          "histogram", body, class_="histogram")
