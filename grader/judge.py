@@ -133,7 +133,8 @@ def _compare_one(want: dict[str, Any], have: dict[str, Any] | None,
         if finding is None:
             return None
         details["graph"] = {"name": name, "output": want["output"], "expected": want["value"],
-                            "actual": have["value"], "bad_node": finding.node}
+                            "actual": have["value"], "bad_node": finding.node,
+                            "culprit": finding.culprit}
         return Verdict("failed", f"{name}: {finding.message}", finding.blame, details)
     mismatch = compare(want["value"], have["value"], tol)
     if mismatch is None:

@@ -1,4 +1,5 @@
-"""The short terminal summary printed after grading."""
+"""The short terminal summaries: after grading (``print_summary``) and after a student's
+``micrograde check`` (``print_check_summary``: one line per step, its first failure)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ _COLOURS = {"passed": "green", "failed": "red", "error": "red", "timeout": "mage
 def print_summary(result: GradeResult, out_dir: Path | None = None) -> None:
     if result.status == "rejected":
         click.secho(f"{result.submission}: rejected: {result.message}", fg="red", bold=True)
+        _report_link(out_dir)
         return
     click.secho(f"{result.submission}: {_points(result.score)}/{_points(result.max_score)} "
                 f"(seed {result.seed}, {result.sandbox} sandbox, {result.duration:.1f} s)",
@@ -33,8 +35,38 @@ def print_summary(result: GradeResult, out_dir: Path | None = None) -> None:
         click.echo(_failure_line(check))
     if len(failures) > MAX_FAILURES:
         click.echo(f"  … and {len(failures) - MAX_FAILURES} more (see the report)")
+    _report_link(out_dir)
+
+
+def _report_link(out_dir: Path | None) -> None:
     if out_dir is not None and (out_dir / "index.html").exists():
         click.echo(f"report: {(out_dir / 'index.html').resolve().as_uri()}")
+
+
+def print_check_summary(result: GradeResult) -> None:
+    """A student's view: the score per step and, under each step, its first failure."""
+    if result.status == "rejected":
+        click.secho(f"{result.submission}: could not be checked: {result.message}",
+                    fg="red", bold=True)
+        return
+    graded = [c for s in result.steps if s.graded for c in s.checks]
+    passed = sum(c.status == "passed" for c in graded)
+    click.secho(f"{result.submission}: {passed} of {len(graded)} public checks passed, "
+                f"{_points(result.score)}/{_points(result.max_score)} points "
+                f"({result.duration:.1f} s)", bold=True,
+                fg="green" if passed == len(graded) else None)
+    for step in result.steps:
+        if not step.graded:
+            continue
+        ok = sum(c.status == "passed" for c in step.checks)
+        colour = "green" if ok == len(step.checks) else "yellow" if ok else "red"
+        counts = f"{ok}/{len(step.checks)}"
+        points = f"{_points(step.score)}/{_points(step.max_score)}"
+        click.secho(f"  step {step.step} {step.title:<24} {counts:>5} checks {points:>9} points",
+                    fg=colour)
+        failed = [c for c in step.checks if c.status != "passed"]
+        if failed:  # the first one only: the counts above say how many more there are
+            click.echo("  " + _failure_line(failed[0]))
 
 
 def _failure_line(check: CheckResult) -> str:

@@ -103,7 +103,7 @@ def test_a_graph_mismatch_names_the_bad_node():
     assert verdict.message.startswith("graph of c: expected a.grad = 3, got 2. ")
     assert verdict.details["graph"] == {"name": "graph of c", "output": "c",
                                         "expected": expected, "actual": actual,
-                                        "bad_node": "a"}
+                                        "bad_node": "a", "culprit": "c"}
 
 
 @pytest.mark.parametrize("claimed", [True, False, None])

@@ -108,6 +108,7 @@ class GraphFinding:
     node: str
     blame: str
     message: str
+    culprit: str | None = None  # the node whose own backward is wrong, when one is
 
 
 def topological(expected: Mapping[str, Any]) -> list[str]:
@@ -191,7 +192,7 @@ def _gradient_finding(name: str, want: Mapping[str, Any], got: Mapping[str, Any]
     for consumer in consumers:
         finding = _probe_finding(consumer, name, got.get(consumer["name"]), tol)
         if finding:
-            return GraphFinding(name, finding[0], f"{grads}. {finding[1]}")
+            return GraphFinding(name, finding[0], f"{grads}. {finding[1]}", consumer["name"])
     return GraphFinding(name, "Value.backward", (
         f"{grads}. Every operator's own backward gives the right local gradient, so the "
         f"contributions are not all arriving: node {name} is used by "

@@ -68,8 +68,9 @@ def graph_view(graph: Mapping[str, Any], uid: str) -> GraphView:
     expected = [n for n in graph["expected"]["nodes"] if type(n) is dict]
     actual = _index(graph.get("actual"))
     bad, output = str(graph.get("bad_node", "")), str(graph.get("output", ""))
+    culprit = graph.get("culprit")
     nodes = {n["name"]: _node_view(n, actual.get(n["name"]), n["name"] == bad,
-                                   n["name"] == output) for n in expected}
+                                   n["name"] == output, n["name"] == culprit) for n in expected}
     order = topological(graph["expected"])
     kids = {name: [k for k in node.children if k != UNNAMED] for name, node in nodes.items()}
     heights = {name: _box_height(_line_count(node)) for name, node in nodes.items()}
@@ -90,7 +91,7 @@ def _index(actual: Any) -> dict[str, dict[str, Any]]:
 
 
 def _node_view(want: Mapping[str, Any], got: Mapping[str, Any] | None, first: bool,
-               output: bool) -> NodeView:
+               output: bool, culprit: bool = False) -> NodeView:
     children = tuple(str(k) for k in want["children"])
     op = want["op"] if type(want["op"]) is str and want["op"] else "input"
     if got is None:
@@ -102,7 +103,9 @@ def _node_view(want: Mapping[str, Any], got: Mapping[str, Any] | None, first: bo
     problems = [*(["wrong value"] if value.expected is not None else []),
                 *(["wrong label"] if got.get("op") != want["op"] else []),
                 *(["wrong inputs"] if got.get("children") != sorted(children) else []),
-                *(["wrong gradient"] if grad.expected is not None else [])]
+                *(["wrong gradient"] if grad.expected is not None else []),
+                # The operator whose own backward hands its inputs the wrong gradient.
+                *([f"its backward ({op}) is wrong"] if culprit else [])]
     return NodeView(want["name"], op, children, value, grad, tuple(problems), first, output)
 
 
@@ -130,6 +133,9 @@ def _description(nodes: Mapping[str, NodeView], bad: str) -> str:
             f"arrows go from each node to the node that uses it.")
     if bad in nodes:
         text += f" The first node that differs from the reference is {bad}."
+    culprits = [n.name for n in nodes.values() if any("its backward" in p for p in n.problems)]
+    if culprits:
+        text += f" The backward of node {culprits[0]} passes on the wrong gradient."
     if wrong:
         text += f" Nodes that differ: {', '.join(wrong[:20])}" + ("…" if len(wrong) > 20 else "")
     return text
