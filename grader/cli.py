@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from grader import __version__
+from grader.cli_sandbox import sandbox as sandbox_group
 from grader.errors import GraderError
 from grader.exercise import STEPS, load_exercise
 from grader.output import write_results
@@ -101,6 +102,20 @@ def selfcheck(sandbox: str, seed: int | None, settings_path: Path | None) -> Non
         opened.sandbox.close()
     ok = print_table(rows)
     sys.exit(0 if ok else 1)
+
+
+cli.add_command(sandbox_group)
+
+from grader.cli_student import check, handout  # noqa: E402 - after cli, which they join
+
+cli.add_command(check)
+cli.add_command(handout)
+
+from grader.cli_batch import batch, export, gradescope  # noqa: E402 - after cli, which they join
+
+cli.add_command(batch)
+cli.add_command(gradescope)
+cli.add_command(export)
 
 
 def main() -> None:

@@ -4,12 +4,18 @@ The exercise content sits beside the package in a checkout: ``reference/step_k``
 ``skeletons/step_k``, ``tests/steps/test_step{k}_*.py`` and ``rubrics/step_{k}.toml``. A
 check is one function of a staged test file; its id is the function's name without the
 ``test_`` prefix, unique across all steps. Only the trusted host imports these modules.
+
+A student's hand-out (``micrograde handout``) is an exercise too, with fewer parts: its
+``handout.json`` names the step it was made for, its ``tests/`` holds the staged test files
+of steps 1..step (public checks only) and its ``rubrics/`` the matching rubrics. It has no
+reference solution and no skeletons.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import inspect
+import json
 import os
 import re
 import sys
@@ -28,6 +34,7 @@ STEP_TITLES = {1: "Operators", 2: "Gradients", 3: "Activations", 4: "Multi-layer
                5: "Training"}
 _STEP_FILE = re.compile(r"^test_step(\d)_\w+\.py$")
 FIXTURES = frozenset({"Value", "Neuron", "Layer", "MLP", "rng", "observe"})
+HANDOUT_MARKER = "handout.json"
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,13 @@ class Exercise:
     root: Path
     step_files: dict[int, Path]
     checks: tuple[Check, ...]
+    # A hand-out holds steps 1..handout_step only; a checkout holds all five.
+    handout_step: int | None = None
+
+    @property
+    def steps(self) -> tuple[int, ...]:
+        """The steps whose staged tests this exercise holds."""
+        return tuple(sorted(self.step_files))
 
     def steps_checks(self, steps: tuple[int, ...]) -> tuple[Check, ...]:
         return tuple(check for check in self.checks if check.step in steps)
@@ -65,6 +79,8 @@ class Exercise:
 
     @property
     def steps_dir(self) -> Path:
+        if self.handout_step is not None:
+            return self.root / "tests"
         return self.root / "tests" / "steps"
 
     @property
@@ -80,19 +96,38 @@ def default_root() -> Path:
 
 @cache
 def load_exercise(root: Path | None = None) -> Exercise:
-    """Find the staged test files under ``root`` and collect their checks."""
+    """Find the staged test files under ``root`` (a checkout or a hand-out); collect checks."""
     root = (root or default_root()).resolve()
-    steps_dir = root / "tests" / "steps"
+    handout_step = _handout_step(root)
+    steps = STEPS if handout_step is None else tuple(range(1, handout_step + 1))
+    steps_dir = root / "tests" if handout_step is not None else root / "tests" / "steps"
+    if not steps_dir.is_dir() and handout_step is not None:
+        raise ExerciseError(f"the hand-out at {root} has no tests/ folder")
     if not steps_dir.is_dir():
         raise ExerciseError(f"no staged tests at {steps_dir}: point MICROGRADE_EXERCISE at a "
                             "checkout of micrograde (it holds reference/, tests/steps/, rubrics/)")
     files = {int(m.group(1)): path for path in sorted(steps_dir.iterdir())
              if (m := _STEP_FILE.match(path.name))}
-    if sorted(files) != list(STEPS):
-        raise ExerciseError(f"{steps_dir} should hold one test_step<k>_*.py file per step 1-5")
-    checks = [check for step in STEPS for check in _checks_of(step, files[step])]
+    if sorted(files) != list(steps):
+        raise ExerciseError(f"{steps_dir} should hold one test_step<k>_*.py file per step "
+                            f"{steps[0]}-{steps[-1]}")
+    checks = [check for step in steps for check in _checks_of(step, files[step])]
     _require_unique(checks)
-    return Exercise(root, files, tuple(checks))
+    return Exercise(root, files, tuple(checks), handout_step)
+
+
+def _handout_step(root: Path) -> int | None:
+    """The step a hand-out was made for (from its marker), or None for a checkout."""
+    marker = root / HANDOUT_MARKER
+    if not marker.is_file():
+        return None
+    try:
+        step = json.loads(marker.read_text(encoding="utf-8")).get("step")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError) as exc:
+        raise ExerciseError(f"{marker} cannot be read: {exc}") from exc
+    if type(step) is not int or step not in STEPS:
+        raise ExerciseError(f"{marker}: 'step' must be a step number from 1 to 5")
+    return step
 
 
 def _checks_of(step: int, path: Path) -> Iterator[Check]:

@@ -94,6 +94,11 @@ def _missing_attribute(error: dict[str, Any]) -> str | None:
 def _compare_observations(run: CheckRun, reference: ReferenceRun,
                           details: dict[str, Any]) -> Verdict:
     got = {o["name"]: o for o in run.observations}
+    if reference.trust_expects:
+        for claim in run.observations:
+            if claim["role"] == "expect" and claim.get("ok") is not True:
+                return Verdict("failed", str(claim.get("message", "")), claim.get("blame"),
+                               details)
     plots = [{"name": w["name"], "kind": w["plot"], "expected": w["value"],
               "actual": got[w["name"]].get("value") if w["name"] in got else None}
              for w in reference.records if w["role"] == "value" and w.get("plot")]

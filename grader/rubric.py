@@ -13,6 +13,7 @@ One TOML file per step, ``rubrics/step_<k>.toml`` (format in docs/rubrics.md)::
 
 Every check of the step's staged test file needs an entry, and every entry must name a
 check that exists: both mistakes stop grading with a ``RubricError`` listing all problems.
+A hand-out's exercise holds only steps 1..k, so only those steps' rubrics are read.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from grader.errors import RubricError
-from grader.exercise import STEPS, Exercise
+from grader.exercise import Exercise
 
 Visibility = Literal["visible", "hidden"]
 
@@ -52,11 +53,11 @@ class Rubric:
 
 
 def load_rubric(exercise: Exercise, directory: Path | None = None) -> Rubric:
-    """Read every step's rubric and check it against the exercise's checks."""
+    """Read the rubric of every step the exercise holds; check it against its checks."""
     directory = directory or exercise.rubrics_dir
     problems: list[str] = []
     steps = {}
-    for step in STEPS:
+    for step in exercise.steps:
         path = directory / f"step_{step}.toml"
         expected = {c.id for c in exercise.steps_checks((step,))}
         steps[step] = _load_step(path, step, expected, problems)

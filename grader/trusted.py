@@ -28,6 +28,9 @@ class ReferenceRun:
     records: tuple[dict[str, Any], ...]
     missing_given: str | None = None
     replay_error: str | None = None
+    # True when the records come from an answer key rather than a trusted run: the
+    # student's own ``expect`` results are then believed (``micrograde check``, at home).
+    trust_expects: bool = False
 
 
 class Expectations(Protocol):
@@ -96,10 +99,15 @@ def reference_classes(exercise: Exercise) -> Any:
 
 
 def run_reference(exercise: Exercise, check: Check, seed: int,
-                  givens: Mapping[str, Any] | None = None) -> ReferenceRun:
-    """Run ``check`` against the reference with ``seed``; raise if the reference fails."""
+                  givens: Mapping[str, Any] | None = None, *,
+                  own_givens: bool = False) -> ReferenceRun:
+    """Run ``check`` against the reference with ``seed``; raise if the reference fails.
+
+    ``own_givens`` makes ``observe.given`` return the reference's own data (for answer
+    keys) instead of the student's.
+    """
     classes = reference_classes(exercise)
-    observer = Observer(check.id, Mode.REFERENCE, givens=givens)
+    observer = Observer(check.id, Mode.REFERENCE, givens=givens, own_givens=own_givens)
     fixtures = {"rng": check_rng(seed, check.id), "observe": observer}
     kwargs = {name: fixtures[name] if name in fixtures else getattr(classes, name)
               for name in check.fixtures}

@@ -246,7 +246,7 @@ SHAPES = {
         {"Value": "value"} | dict.fromkeys(ALL[1:], "mlp"), {"value.py", "mlp.py"}),
     "notebook": ShapeCase(
         {"homework.ipynb": notebook(VALUE, mlp(""))}, "notebook",
-        dict.fromkeys(ALL, "notebook"), {"notebook.py"}),
+        dict.fromkeys(ALL, "student_notebook"), {"student_notebook.py"}),
 }
 
 JUNK: dict[str, str | bytes] = {
@@ -402,7 +402,7 @@ RUN_NOTEBOOK = """
 import sys, traceback
 sys.modules["matplotlib"] = None
 sys.path.append(sys.argv[1])
-import notebook
+import student_notebook as notebook
 print("after", notebook.after.data, type(notebook.MLP(2, [1])).__name__)
 try:
     notebook.Value(1.0).boom()
@@ -414,11 +414,12 @@ except RuntimeError:
 def test_notebook_runs_cell_by_cell_despite_failures(tmp_path: Path) -> None:
     source = write_tree(tmp_path / "in", {"hw.ipynb": notebook(*NOTEBOOK_CELLS)}) / "hw.ipynb"
     manifest, outcome = accepted(source, tmp_path)
-    assert (manifest.shape, dict(manifest.classes)) == ("notebook", dict.fromkeys(ALL, "notebook"))
+    assert manifest.shape == "notebook"
+    assert dict(manifest.classes) == dict.fromkeys(ALL, "student_notebook")
     assert "notebook hw.ipynb: dropped 2 lines of IPython magic (%...)" in manifest.notes
     assert "notebook hw.ipynb: dropped 1 line of shell commands (!...)" in manifest.notes
     assert "notebook hw.ipynb: skipped cell 5, run by a %% cell magic" in manifest.notes
-    generated = (outcome.workspace / "notebook.py").read_text()
+    generated = (outcome.workspace / "student_notebook.py").read_text()
     assert not re.search(r"^\s*(import|from)\s+(grader|micrograde)", generated, re.MULTILINE)
     run = python(RUN_NOTEBOOK, str(outcome.workspace))
     assert run.returncode == 0, run.stderr
@@ -437,7 +438,7 @@ def test_notebook_beside_helper_modules_keeps_them(tmp_path: Path) -> None:
              "hw/hw.ipynb": notebook("from helpers import SCALE\n", VALUE)}
     manifest, outcome = accepted(write_zip(tmp_path / "in" / "hw.zip", files), tmp_path)
     assert manifest.shape == "notebook"
-    assert outcome.files() == {"helpers.py", "notebook.py"}
+    assert outcome.files() == {"helpers.py", "student_notebook.py"}
     assert_imports(manifest, outcome.workspace)
 
 
@@ -463,7 +464,7 @@ def test_notebook_that_breaks_the_schema_elsewhere_is_still_read(tmp_path: Path)
     content["cells"][1]["outputs"] = [{"bogus": 1}]
     source = write_tree(tmp_path / "in", {"hw.ipynb": json.dumps(content)}) / "hw.ipynb"
     manifest, _ = accepted(source, tmp_path)
-    assert manifest.classes["Value"] == "notebook"
+    assert manifest.classes["Value"] == "student_notebook"
     assert "its code cells were read anyway" in manifest.notes[0]
 
 

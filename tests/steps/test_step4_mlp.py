@@ -56,13 +56,14 @@ def test_neuron_weights(Neuron, rng, observe):
     observe("len(neuron.w)", len(neuron.w))
     observe("types of neuron.w", [type(w).__name__ for w in neuron.w])
     observe("type of neuron.b", type(neuron.b).__name__)
-    drawn = observe.given("initial w and b", [w.data for w in neuron.w] + [neuron.b.data])
+    initial = [w.data for w in neuron.w] + [neuron.b.data]
+    observe("w and b can be set one by one", _read_back([neuron], rng))
+    drawn = observe.given("initial w and b", initial)
     numbers = [x for x in drawn if type(x) in (int, float)]
     ok = len(numbers) == len(drawn) and all(-1 <= x <= 1 for x in numbers)
     observe.expect("w and b start in [-1, 1]", ok and any(x != 0 for x in numbers),
                    "the initial weights and bias must be numbers drawn from [-1, 1], "
                    f"not all zero; got {drawn}")
-    observe("w and b can be set one by one", _read_back([neuron], rng))
 
 
 def test_neurons_start_different(Layer, rng, observe):
@@ -72,12 +73,13 @@ def test_neurons_start_different(Layer, rng, observe):
     observe.blame("Neuron.__init__")
     layer = Layer(nin, nout)
     observe("len(layer.neurons)", len(layer.neurons))
-    drawn = observe.given("each neuron's initial w", [[w.data for w in n.w] for n in layer.neurons])
+    initial = [[w.data for w in n.w] for n in layer.neurons]
+    observe("each neuron's w and b can be set on their own", _read_back(layer.neurons, rng))
+    drawn = observe.given("each neuron's initial w", initial)
     distinct = len({repr(weights) for weights in drawn}) == len(drawn)
     observe.expect("neurons start different", distinct,
                    "every neuron of a layer got the same initial weights: draw them per "
                    "neuron, or all neurons will learn the same thing")
-    observe("each neuron's w and b can be set on their own", _read_back(layer.neurons, rng))
 
 
 def test_neuron_forward(Neuron, rng, observe):
