@@ -148,3 +148,14 @@ def test_unsupported_file_type(tmp_path: Path) -> None:
     doc = tmp_path / "answers.docx"
     doc.write_bytes(b"\x00" * 10)
     assert_rejected(doc)
+
+
+def test_file_names_that_are_not_utf8(tmp_path: Path) -> None:
+    import os
+
+    folder = os.fsdecode(bytes(tmp_path) + b"/caf\xe9")
+    package(Path(folder).parent, VALUE)
+    os.rename(Path(folder).parent / "submission", folder)
+    result = grade(Path(folder), steps=(1,))
+    assert result.status == "graded" and result.score == 20
+    assert result.submission == "caf\N{REPLACEMENT CHARACTER}"

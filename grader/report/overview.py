@@ -61,7 +61,7 @@ class FailureGroup:
     count: int
     students: int
     blame: str
-    checks: str
+    checks: str  # the titles of the checks that failed this way
 
 
 @dataclass(frozen=True)
@@ -185,9 +185,18 @@ def _failures(graded: list[Row]) -> tuple[FailureGroup, ...]:
             count[key] += 1
             students[key].add(row.submission)
             checks[key].add(check.title)
-    return tuple(FailureGroup(message, n, len(students[(blame, message)]), blame or "–",
-                              ", ".join(sorted(checks[(blame, message)])))
-                 for (blame, message), n in count.most_common(TOP_FAILURES))
+    # Most students first: one student's syntax error fails every check, and must not
+    # outrank a mistake a third of the class made.
+    ranked = sorted(count, key=lambda key: (-len(students[key]), -count[key], key))
+    return tuple(FailureGroup(message, count[key], len(students[key]), blame or "–",
+                              _names(sorted(checks[key])))
+                 for key in ranked[:TOP_FAILURES] for blame, message in [key])
+
+
+def _names(names: list[str], shown: int = 4) -> str:
+    if len(names) <= shown:
+        return ", ".join(names)
+    return ", ".join(names[:shown]) + f" and {len(names) - shown} more"
 
 
 def _blamed(graded: list[Row]) -> tuple[tuple[str, int], ...]:
@@ -195,7 +204,8 @@ def _blamed(graded: list[Row]) -> tuple[tuple[str, int], ...]:
     blamed: Counter[str] = Counter()
     for row in graded:
         blamed.update({c.blame for c in row.checks if c.blame and c.status != "passed"})
-    return tuple(blamed.most_common(TOP_FAILURES))
+    # Ties in name order: the page must not change between two runs on the same results.
+    return tuple(sorted(blamed.items(), key=lambda item: (-item[1], item[0]))[:TOP_FAILURES])
 
 
 def histogram(bins: Sequence[tuple[str, int]]) -> Markup:

@@ -1,0 +1,291 @@
+"""Grade a class: every submission of a folder, in parallel, resumable, one result each.
+
+    class folder (or .zip) --lms--> submissions --keys--> the ones to (re)grade
+        --thread pool, one sandbox run each--> DIR/<student>/results.json + report + .key
+        --gradebook--> gradebook.csv, gradebook-checks.csv, gradebook.json, index.html
+
+Each result is written the moment it is ready (atomically; the key last), so killing the
+batch loses only the submissions in flight and a rerun grades exactly what is missing or
+changed. A student's failure, or an unexpected error while grading one submission, is that
+student's result; only the instructor's or the machine's problems found before grading
+(no engine, no image, a broken rubric) raise. Ctrl-C stops starting new submissions, kills
+the sandboxes in flight and returns a summary that says how to resume.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import traceback
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from grader import __version__
+from grader.batch_input import class_folder, staged
+from grader.batch_keys import (
+    Key,
+    batch_fingerprint,
+    drop_key,
+    read_key,
+    submission_key,
+    write_key,
+)
+from grader.batch_stop import StoppableSandbox
+from grader.errors import ConfigError, GraderError, SandboxError
+from grader.exercise import STEPS, Exercise
+from grader.gradebook import Row, read_row, write_gradebooks
+from grader.lms import Submission, discover
+from grader.models import GradeResult
+from grader.output import dump_json, write_atomic, write_results
+from grader.pipeline import GradeRequest, grade_submission, new_seed
+from grader.report.overview import render_overview
+from grader.rubric import Rubric
+from grader.settings import Settings
+
+BATCH_FILE = "batch.json"
+# After this many sandbox failures in a row the machine, not the submissions, is at fault.
+BREAKER_MIN = 3
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    submissions: Path
+    out_dir: Path
+    jobs: int = 1
+    seed: int | None = None
+    steps: tuple[int, ...] = STEPS
+
+
+@dataclass(frozen=True)
+class Done:
+    """One submission finished in this run (what progress reports show)."""
+
+    student: str
+    status: str
+    score: float
+    max_score: float
+    duration: float
+    message: str
+    retry: bool = False  # the sandbox failed: the next run grades it again
+
+
+class Progress(Protocol):
+    def planned(self, to_grade: int, up_to_date: int) -> None: ...
+
+    def finished(self, done: Done) -> None: ...
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    out_dir: Path
+    seed: int
+    total: int
+    up_to_date: int
+    graded_now: int
+    rejected: int = 0
+    retry: int = 0
+    interrupted: bool = False
+    stopped: str | None = None  # why the batch gave up (the sandbox kept failing)
+
+    @property
+    def complete(self) -> bool:
+        return not self.interrupted and self.stopped is None
+
+
+@dataclass(frozen=True)
+class _Context:
+    exercise: Exercise
+    rubric: Rubric
+    sandbox: StoppableSandbox
+    settings: Settings
+    out_dir: Path
+    steps: tuple[int, ...]
+    seed: int
+    cancel: threading.Event
+
+
+def run_batch(request: BatchRequest, *, exercise: Exercise, rubric: Rubric,
+              sandbox: StoppableSandbox, settings: Settings, progress: Progress) -> BatchSummary:
+    """Grade what is not graded yet, then write the gradebooks and the overview page."""
+    with class_folder(request.submissions) as folder:
+        _check_out_dir(folder, request.out_dir)
+        submissions = discover(folder)
+        if not submissions:
+            raise ConfigError(f"{request.submissions} holds no submissions: pass the folder "
+                              "with one entry (file or folder) per student")
+        seed = resolve_seed(request.out_dir, request.seed)
+        ctx = _Context(exercise, rubric, sandbox, settings, request.out_dir, request.steps,
+                       seed, threading.Event())
+        fingerprint = batch_fingerprint(exercise, settings, seed=seed, sandbox=sandbox.name,
+                                        steps=request.steps)
+        todo = [(s, key) for s in submissions
+                if read_key(ctx.out_dir / s.student) != (key := submission_key(s, fingerprint))]
+        progress.planned(len(todo), len(submissions) - len(todo))
+        pool = _Pool(ctx, max(request.jobs, 1), progress)
+        pool.run(todo)
+    summary = BatchSummary(request.out_dir, seed, len(submissions),
+                           len(submissions) - len(todo), pool.graded, retry=pool.retry,
+                           interrupted=pool.interrupted, stopped=pool.stopped)
+    if not summary.complete:
+        return summary
+    rows = write_class_outputs(submissions, ctx)
+    return replace(summary, rejected=sum(r.status != "graded" for r in rows))
+
+
+def resolve_seed(out_dir: Path, requested: int | None) -> int:
+    """The batch's seed: ``requested``, else the one stored by the first run, else a new one."""
+    path = out_dir / BATCH_FILE
+    stored = None
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8")).get("seed")
+    except (OSError, ValueError, AttributeError):
+        pass
+    seed = requested if requested is not None else stored
+    if type(seed) is not int:
+        seed = new_seed()
+    if seed != stored:
+        record = {"schema": 1, "seed": seed, "grader_version": __version__,
+                  "chosen_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        write_atomic(path, dump_json(record))
+    return seed
+
+
+def _check_out_dir(folder: Path, out_dir: Path) -> None:
+    out, inside = out_dir.resolve(), folder.resolve()
+    if out.is_relative_to(inside) or inside.is_relative_to(out):
+        # Either way one of them could be read or written as a student's folder.
+        raise ConfigError(f"--out {out_dir} and the class folder {folder} are inside one "
+                          "another: choose an output folder beside the class folder")
+
+
+def write_class_outputs(submissions: list[Submission], ctx: _Context) -> list[Row]:
+    """Read every result back (one at a time) and write the gradebooks and the overview."""
+    total = sum(e.points for s in ctx.steps for e in ctx.rubric.steps[s].entries.values())
+    rows = [read_row(ctx.out_dir / s.student, s.student, late=s.late, platform=s.platform,
+                     user_id=s.user_id, max_score=total) for s in submissions]
+    ids = [c.id for c in ctx.exercise.steps_checks(ctx.steps)]
+    write_gradebooks(rows, ctx.out_dir, ids, _meta(ctx))
+    render_overview(rows, ctx.out_dir)
+    return rows
+
+
+def _meta(ctx: _Context) -> dict[str, Any]:
+    checks = [{"id": c.id, "step": c.step, "title": ctx.rubric.entry(c.step, c.id).title,
+               "max_score": ctx.rubric.entry(c.step, c.id).points,
+               "visibility": ctx.rubric.entry(c.step, c.id).visibility}
+              for c in ctx.exercise.steps_checks(ctx.steps)]
+    return {"seed": ctx.seed, "grader_version": __version__, "sandbox": ctx.sandbox.name,
+            "steps": list(ctx.steps), "checks": checks}
+
+
+class _Pool:
+    """Runs the submissions on ``jobs`` threads; the main thread collects and reports."""
+
+    def __init__(self, ctx: _Context, jobs: int, progress: Progress) -> None:
+        self.ctx, self.jobs, self.progress = ctx, jobs, progress
+        self.graded = self.retry = self._retry_run = 0
+        self.interrupted = False
+        self.stopped: str | None = None
+
+    def run(self, todo: list[tuple[Submission, Key]]) -> None:
+        pool = ThreadPoolExecutor(self.jobs, thread_name_prefix="micrograde-batch")
+        try:
+            self._drive(pool, iter(todo))
+        except KeyboardInterrupt:
+            self.interrupted = True
+        finally:
+            if self.interrupted or self.stopped or self.ctx.cancel.is_set():
+                self._stop()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _drive(self, pool: ThreadPoolExecutor, todo: Iterator[tuple[Submission, Key]]) -> None:
+        running: set[Future[Done | None]] = set()
+        # A short queue, not the whole class: Ctrl-C then has little to cancel.
+        while True:
+            while len(running) < 2 * self.jobs and (item := next(todo, None)) is not None:
+                running.add(pool.submit(grade_one, self.ctx, *item))
+            if not running or self.stopped:
+                return
+            finished, running = wait(running, timeout=1.0, return_when=FIRST_COMPLETED)
+            for future in finished:
+                self._collect(future)
+
+    def _collect(self, future: Future[Done | None]) -> None:
+        try:
+            done = future.result()
+        except OSError as error:  # writing a result failed: the disk, not the student
+            self.ctx.cancel.set()
+            raise GraderError(f"cannot write results into {self.ctx.out_dir}: {error} "
+                              "(free some space or fix permissions, then rerun)") from error
+        if done is None:
+            return
+        self.graded += not done.retry
+        self.retry += done.retry
+        self._retry_run = self._retry_run + 1 if done.retry else 0
+        self.progress.finished(done)
+        if self._retry_run >= max(BREAKER_MIN, self.jobs + 1):
+            self.stopped = (f"the sandbox failed for {self._retry_run} submissions in a row "
+                            f"(last: {done.message})")
+
+    def _stop(self) -> None:
+        self.ctx.cancel.set()
+        self.ctx.sandbox.stop_all()
+
+
+def grade_one(ctx: _Context, submission: Submission, key: Key) -> Done | None:
+    """Grade one submission and write its result; None when the batch was stopped meanwhile."""
+    if ctx.cancel.is_set():
+        return None
+    clock = time.monotonic()
+    result, retry = _grade(ctx, submission)
+    # The check comes after grading: a run cut short by stop_all is not a result to keep.
+    if ctx.cancel.is_set():
+        return None
+    result = replace(result, notes=submission.notes + result.notes)
+    folder = ctx.out_dir / submission.student
+    drop_key(folder)
+    try:
+        write_results(result, folder)
+    except OSError:
+        raise  # the disk is full or not writable: the batch stops (see _Pool._collect)
+    except Exception as error:  # noqa: BLE001 - e.g. a file name that is not valid UTF-8
+        result = _failed(ctx, submission.student, "the grader could not write this "
+                         f"submission's results ({_describe(error)}); please report it")
+        write_results(result, folder)
+    if not retry:
+        write_key(folder, key)
+    return Done(submission.student, result.status, result.score, result.max_score,
+                time.monotonic() - clock, result.message, retry)
+
+
+def _grade(ctx: _Context, submission: Submission) -> tuple[GradeResult, bool]:
+    request_seed, name = ctx.seed, submission.student
+    try:
+        with staged(submission) as source:
+            request = GradeRequest(source, ctx.steps, request_seed, name)
+            return grade_submission(request, exercise=ctx.exercise, rubric=ctx.rubric,
+                                    sandbox=ctx.sandbox, settings=ctx.settings), False
+    except SandboxError as error:
+        return _failed(ctx, name, f"the sandbox failed ({error}); rerun the batch to grade "
+                                  "this submission again"), True
+    except Exception as error:  # noqa: BLE001 - a grader bug on one submission must not end the class
+        return _failed(ctx, name, f"the grader failed on this submission ({_describe(error)}); "
+                                  "this is not the student's fault: report it with this "
+                                  "submission"), False
+
+
+def _describe(error: Exception) -> str:
+    text = traceback.format_exception_only(error)[-1].strip()
+    # The text can carry what caused it (a file name that is not UTF-8): escape that.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _failed(ctx: _Context, name: str, message: str) -> GradeResult:
+    return GradeResult(submission=name, status="rejected", message=message, seed=ctx.seed,
+                       sandbox=ctx.sandbox.name, grader_version=__version__,
+                       started_at=datetime.now(UTC).isoformat(timespec="seconds"))

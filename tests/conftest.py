@@ -1,0 +1,152 @@
+"""Fixtures shared across the test suite.
+
+``chromium``: a real headless Chromium driven by Playwright, for tests marked ``browser``.
+Playwright's own browser downloads are never used (this project's machines reach package
+registries only): it drives Debian's ``chromium`` package. Without that browser or the
+playwright package the browser tests skip, unless ``MICROGRADE_REQUIRE_BROWSER=1`` (set by
+CI), in which case they fail and say what is missing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+def _chromium_path() -> str | None:
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium"),
+                      shutil.which("chromium-browser")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def _browser_missing() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    if importlib.util.find_spec("playwright") is None:
+        return "the playwright package is not installed (pip install playwright)"
+    if _chromium_path() is None:
+        return "no chromium executable (apt-get install -y chromium)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """A Playwright browser context of headless Chromium with a fresh, throwaway profile."""
+    missing = _browser_missing()
+    if missing and os.environ.get("MICROGRADE_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"MICROGRADE_REQUIRE_BROWSER=1 but {missing}", pytrace=False)
+    if missing:
+        pytest.skip(missing)
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="micrograde-chromium-") as profile, \
+            sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=_chromium_path(), args=CHROMIUM_ARGS, headless=True,
+            viewport={"width": 1280, "height": 900}, offline=True)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+# ------------------------------------------------------------------------------ docker
+#
+# ``docker_sandbox``: the real Docker backend, for tests marked ``docker``. Without an
+# engine they skip, unless ``MICROGRADE_REQUIRE_DOCKER=1`` (set by CI), in which case they
+# fail and say what is missing. A missing sandbox image is built once per session, on the
+# offline path (``micrograde sandbox build --offline``), as CI has no container registry.
+
+BUILD_SECONDS = 900  # the offline base takes ~1.5 min (debootstrap) when it is missing too
+
+
+def _docker_unavailable(reason: str) -> None:
+    if os.environ.get("MICROGRADE_REQUIRE_DOCKER") == "1":
+        pytest.fail(f"MICROGRADE_REQUIRE_DOCKER=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def _build_sandbox_image() -> str | None:
+    """Run ``micrograde sandbox build --offline``; None when it worked, else why not."""
+    import subprocess
+    import sys
+
+    try:
+        done = subprocess.run([sys.executable, "-m", "grader", "sandbox", "build", "--offline"],
+                              capture_output=True, text=True, timeout=BUILD_SECONDS,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        return f"`micrograde sandbox build --offline` took over {BUILD_SECONDS} s"
+    if done.returncode != 0:
+        return f"`micrograde sandbox build --offline` failed: {done.stderr.strip()[-800:]}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def docker_sandbox() -> Iterator[Any]:
+    """A connected ``DockerSandbox`` (the image for this harness built if it was missing)."""
+    from grader.errors import SandboxUnavailableError
+    from grader.exercise import load_exercise
+    from grader.sandbox.docker import DockerSandbox, connect_engine
+    from grader.settings import load_settings
+
+    try:
+        connect_engine().close()
+    except SandboxUnavailableError as missing:
+        _docker_unavailable(str(missing))
+    exercise, settings = load_exercise(), load_settings()
+    try:
+        sandbox = DockerSandbox.connect(exercise, settings)
+    except SandboxUnavailableError:
+        failure = _build_sandbox_image()
+        if failure:
+            _docker_unavailable(failure)
+        sandbox = DockerSandbox.connect(exercise, settings)
+    try:
+        yield sandbox
+    finally:
+        sandbox.close()
+
+
+def _stray_container_processes(api: Any) -> list[str]:
+    """Host processes still in the cgroup of a container that no longer exists."""
+    import re
+
+    existing = {c["Id"] for c in api.containers(all=True)}
+    stray = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cgroups = (entry / "cgroup").read_text() if entry.name.isdigit() else ""
+        except OSError:
+            continue
+        ids = set(re.findall(r"/docker/([0-9a-f]{64})", cgroups))
+        stray += [f"pid {entry.name} of container {i[:12]}" for i in ids - existing]
+    return stray
+
+
+@pytest.fixture
+def docker_clean_host(docker_sandbox: Any, tmp_path_factory: pytest.TempPathFactory,
+                      monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private temporary directory for the test; afterwards, asserts that the run left
+    no labelled container of this process, no process of a removed container, and nothing
+    in that temporary directory (the per-run copies of submissions, the intake's)."""
+    private = tmp_path_factory.mktemp("tempdir")
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    yield private
+    api = docker_sandbox.api
+    mine = api.containers(all=True, filters={"label": f"micrograde.pid={os.getpid()}"})
+    assert not mine, f"containers left behind: {[c['Id'][:12] for c in mine]}"
+    assert not _stray_container_processes(api)
+    assert sorted(p.name for p in private.iterdir()) == []
