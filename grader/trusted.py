@@ -9,6 +9,7 @@ recorded (``observe.given``), it gets exactly what the student's run recorded.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -98,6 +99,14 @@ def reference_classes(exercise: Exercise) -> Any:
         return _solution(exercise.reference_dir(5) / "micrograd")
 
 
+# Expected observations that depend on the seed alone, kept across submissions: a batch
+# grades every student with one seed, so each check's reference run happens once per class
+# (except for checks that replay the student's own data). Bounded: a few seeds' worth.
+_CACHE_SIZE = 1_000
+_cache: OrderedDict[tuple[Path, str, int], ReferenceRun] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
 def run_reference(exercise: Exercise, check: Check, seed: int,
                   givens: Mapping[str, Any] | None = None, *,
                   own_givens: bool = False) -> ReferenceRun:
@@ -106,6 +115,23 @@ def run_reference(exercise: Exercise, check: Check, seed: int,
     ``own_givens`` makes ``observe.given`` return the reference's own data (for answer
     keys) instead of the student's.
     """
+    if givens or own_givens:
+        return _run_reference(exercise, check, seed, givens, own_givens)
+    key = (exercise.root, check.id, seed)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    run = _run_reference(exercise, check, seed, None, False)
+    with _cache_lock:
+        _cache[key] = run
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return run
+
+
+def _run_reference(exercise: Exercise, check: Check, seed: int,
+                   givens: Mapping[str, Any] | None, own_givens: bool) -> ReferenceRun:
     classes = reference_classes(exercise)
     observer = Observer(check.id, Mode.REFERENCE, givens=givens, own_givens=own_givens)
     fixtures = {"rng": check_rng(seed, check.id), "observe": observer}
