@@ -13,36 +13,16 @@ from pathlib import Path
 import click
 
 from grader import __version__
+from grader.cli_options import parse_steps, sandbox_option, settings_option, steps_option
 from grader.cli_sandbox import sandbox as sandbox_group
 from grader.errors import GraderError
-from grader.exercise import STEPS, load_exercise
+from grader.exercise import load_exercise
 from grader.output import write_results
 from grader.pipeline import GradeRequest, grade_submission
 from grader.rubric import load_rubric
-from grader.sandbox.select import CHOICES, open_sandbox
+from grader.sandbox.select import open_sandbox
 from grader.settings import load_settings
 from grader.summary import print_summary
-
-
-def _steps(value: str | None) -> tuple[int, ...]:
-    if not value:
-        return STEPS
-    try:
-        steps = tuple(sorted({int(part) for part in value.split(",") if part.strip()}))
-    except ValueError:
-        raise click.BadParameter("use step numbers separated by commas, e.g. 1,2,3") from None
-    if not steps or any(step not in STEPS for step in steps):
-        raise click.BadParameter("steps are numbered 1 to 5")
-    return steps
-
-
-sandbox_option = click.option(
-    "--sandbox", type=click.Choice(CHOICES), default="auto", show_default=True,
-    help="Where student code runs: docker (isolated), local (a subprocess, not a security "
-         "boundary), or auto (docker when an engine and the image are there).")
-settings_option = click.option(
-    "--settings", "settings_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A TOML file overriding limits and time budgets (see docs/settings.md).")
 
 
 @click.group()
@@ -57,15 +37,14 @@ def cli() -> None:
               default=Path("micrograde-out"), show_default=True,
               help="Folder for results.json and the HTML report.")
 @sandbox_option
-@click.option("--steps", "steps_text", metavar="1,2,...",
-              help="Grade only these steps (default: all five).")
+@steps_option
 @click.option("--seed", type=click.IntRange(0, 2**31 - 1),
               help="Replay a grading with this seed (see results.json); default: a new one.")
-@settings_option
+@settings_option()
 def grade(submission: Path, out_dir: Path, sandbox: str, steps_text: str | None,
           seed: int | None, settings_path: Path | None) -> None:
     """Grade one SUBMISSION: a folder, a .py file, a .zip or an .ipynb notebook."""
-    steps = _steps(steps_text)
+    steps = parse_steps(steps_text)
     settings = load_settings(settings_path)
     exercise = load_exercise()
     rubric = load_rubric(exercise)
@@ -86,7 +65,7 @@ def grade(submission: Path, out_dir: Path, sandbox: str, steps_text: str | None,
 @cli.command()
 @sandbox_option
 @click.option("--seed", type=click.IntRange(0, 2**31 - 1), help="Seed for every grading.")
-@settings_option
+@settings_option()
 def selfcheck(sandbox: str, seed: int | None, settings_path: Path | None) -> None:
     """Check the exercise: each reference step gets full marks, each skeleton fails its step."""
     from grader.selfcheck import print_table, run_selfcheck

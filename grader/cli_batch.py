@@ -22,12 +22,13 @@ import click
 
 from grader.batch import BatchRequest, BatchSummary, Done, run_batch
 from grader.batch_stop import stoppable
-from grader.exercise import STEPS, load_exercise
+from grader.cli_options import parse_steps, sandbox_option, settings_option, steps_option
+from grader.exercise import load_exercise
 from grader.gradebook import number
 from grader.gradescope import RESULTS_PATH, SUBMISSION_DIR, run_gradescope
 from grader.gradescope_export import export_gradescope as build_zip
 from grader.rubric import load_rubric
-from grader.sandbox.select import CHOICES, LOCAL_WARNING, open_sandbox
+from grader.sandbox.select import LOCAL_WARNING, open_sandbox
 from grader.settings import load_settings
 
 
@@ -38,18 +39,6 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _steps(value: str | None) -> tuple[int, ...]:
-    if not value:
-        return STEPS
-    try:
-        steps = tuple(sorted({int(part) for part in value.split(",") if part.strip()}))
-    except ValueError:
-        raise click.BadParameter("use step numbers separated by commas, e.g. 1,2,3") from None
-    if not steps or any(step not in STEPS for step in steps):
-        raise click.BadParameter("steps are numbered 1 to 5")
-    return steps
-
-
 @click.command()
 @click.argument("submissions", type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -57,18 +46,12 @@ def _steps(value: str | None) -> tuple[int, ...]:
                                   "and one folder of results per student. Rerun to resume.")
 @click.option("--jobs", type=click.IntRange(1, 256), default=_cores, show_default="CPU cores",
               help="Submissions graded at the same time.")
-@click.option("--sandbox", type=click.Choice(CHOICES), default="auto", show_default=True,
-              help="Where student code runs: docker (isolated), local (a subprocess, not a "
-                   "security boundary), or auto (docker when an engine and the image are "
-                   "there, else local with a warning).")
-@click.option("--steps", "steps_text", metavar="1,2,...",
-              help="Grade only these steps (default: all five).")
+@sandbox_option
+@steps_option
 @click.option("--seed", type=click.IntRange(0, 2**31 - 1),
               help="The batch's seed (default: chosen by the first run and kept in "
                    "DIR/batch.json); a different seed regrades every submission.")
-@click.option("--settings", "settings_path",
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A TOML file overriding limits and time budgets (see docs/settings.md).")
+@settings_option()
 def batch(submissions: Path, out_dir: Path, jobs: int, sandbox: str, steps_text: str | None,
           seed: int | None, settings_path: Path | None) -> None:
     """Grade a class: SUBMISSIONS is a folder (or .zip) with one entry per student.
@@ -76,7 +59,7 @@ def batch(submissions: Path, out_dir: Path, jobs: int, sandbox: str, steps_text:
     Canvas and Moodle download names are understood (see docs/batch.md). Rerunning the
     same command resumes: only new or changed submissions are graded again.
     """
-    steps = _steps(steps_text)
+    steps = parse_steps(steps_text)
     settings = load_settings(settings_path)
     exercise = load_exercise()
     rubric = load_rubric(exercise)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from grader.cli_options import settings_option
 from grader.exercise import load_exercise
 from grader.settings import load_settings
 
@@ -57,9 +58,7 @@ def build(base: str | None, offline: bool, force: bool) -> None:
 
 
 @sandbox.command()
-@click.option("--settings", "settings_path",
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A TOML file overriding the limits to check (see docs/settings.md).")
+@settings_option("the limits to check")
 def check(settings_path: Path | None) -> None:
     """Start containers with the grading settings and probe that each limit holds."""
     from grader.sandbox.probes import run_probes

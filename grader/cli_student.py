@@ -23,6 +23,7 @@ from grader.answer_key import (
     read_answer_key,
     restrict_to_key,
 )
+from grader.cli_options import settings_option
 from grader.errors import ConfigError
 from grader.exercise import HANDOUT_MARKER, STEPS, load_exercise
 from grader.handout import build_handout
@@ -54,9 +55,7 @@ def handout(step: int, out_dir: Path, seed: int) -> None:
 @click.command()
 @click.argument("path", default=".", type=click.Path(exists=True, file_okay=False,
                                                      path_type=Path))
-@click.option("--settings", "settings_path",
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A TOML file overriding limits and time budgets (see docs/settings.md).")
+@settings_option()
 def check(path: Path, settings_path: Path | None) -> None:
     """Check your work in the hand-out folder PATH (default: here) with its public checks.
 
