@@ -47,6 +47,7 @@ class _Attempt:
     started: float = 0.0
     deadline: float = 0.0
     loading: str | None = None
+    failed_imports: set[str] = field(default_factory=set)
     done: bool = False
     progress: bool = False
     junk: int = 0
@@ -145,6 +146,8 @@ class Runner:
             attempt.deadline = min(attempt.deadline + self.settings.time.import_seconds, stop_at)
         elif kind == "loaded":
             attempt.loading = None
+            if record.get("ok") is False:
+                attempt.failed_imports.add(record["module"])
         elif kind == "obs" and current is not None and record["check"] == current.check.id:
             current.observations.append(record)
         elif kind == "end" and current is not None and record["check"] == current.check.id:
@@ -189,6 +192,11 @@ class Runner:
             run.message = f"the test process ended while importing {attempt.loading}: {how}"
         else:
             run.message = f"the test process ended during this check: {how}"
+        # An import that failed, followed by the process dying, usually means the import
+        # left something behind that kills the process (forked copies, threads filling
+        # memory): do not import it again, or every later run would die the same way.
+        for module in attempt.failed_imports:
+            poisoned.setdefault(module, "crash after a failed import")
         tail = stderr.strip().splitlines()[-3:]
         if tail:
             run.message += " (last output: " + " / ".join(t[:200] for t in tail) + ")"

@@ -54,8 +54,9 @@ class Loader:
             return self._modules[module_name]
         if module_name in self._poisoned:
             raise SubmissionImportError(
-                f"importing {module_name} did not finish within the time limit earlier, "
-                "so it was not tried again (an endless loop at import time?)")
+                f"importing {module_name} hung, or stopped the test process, in an earlier "
+                "run, so it was not tried again (an endless loop, exit or crash at import "
+                "time?)")
         failure = self._failures.get(module_name)
         if failure is None:
             self._emit({"kind": "loading", "module": module_name})

@@ -38,8 +38,14 @@ _stages: dict[str, dict[str, Any]] = {}
 _errors: dict[str, dict[str, Any]] = {}
 
 
+_PID = os.getpid()
+
+
 def emit(record: dict[str, Any]) -> None:
-    _out.write(json.dumps(record, separators=(",", ":")).encode() + b"\n")
+    # Only the harness's own process speaks: copies that student code forked (a fork bomb
+    # at import time) would otherwise interleave their own runs of later checks.
+    if os.getpid() == _PID:
+        _out.write(json.dumps(record, separators=(",", ":")).encode() + b"\n")
 
 
 def pytest_configure(config: pytest.Config) -> None:
