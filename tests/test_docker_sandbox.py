@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -251,6 +252,25 @@ def test_sandbox_clean_removes_what_a_killed_grader_left(
         assert labelled(docker_sandbox.api, process.pid) == []
         assert len(labelled(docker_sandbox.api, os.getpid())) == 1
         assert [p.name for p in docker_clean_host.iterdir()] == [mine._directory.name]
+    finally:
+        mine.kill()
+        mine.finish()
+
+
+@pytest.mark.docker
+def test_the_next_grader_removes_what_a_killed_grader_left(
+        docker_sandbox: DockerSandbox, grader_process: Any, docker_clean_host: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    process, container = grader_process
+    mine = sleeper(docker_sandbox)  # a live grader's container: must survive
+    try:
+        process.kill()  # SIGKILL: no handler runs
+        process.wait()
+        monkeypatch.setenv("TMPDIR", str(docker_clean_host))
+        monkeypatch.setattr(tempfile, "tempdir", None)
+        DockerSandbox.connect(load_exercise(), load_settings()).close()
+        assert labelled(docker_sandbox.api, process.pid) == []
+        assert len(labelled(docker_sandbox.api, os.getpid())) == 1
     finally:
         mine.kill()
         mine.finish()

@@ -70,6 +70,16 @@ def connect_engine() -> Any:
     return client
 
 
+def _clean_after_dead_graders(api: Any) -> None:
+    """Remove what a grader killed with SIGKILL left (never another live grader's runs)."""
+    from docker.errors import DockerException
+
+    try:
+        reaper.clean_leftovers(api)
+    except (DockerException, OSError):
+        pass  # best effort: `micrograde sandbox clean` reports what it cannot remove
+
+
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return (text[0] if text else type(exc).__name__)[:200]
@@ -100,6 +110,7 @@ class DockerSandbox(Sandbox):
             message = (NO_NAMED_IMAGE if settings.docker.image else NO_IMAGE).format(
                 tag=image, why="the one for this grader's version, harness and tests")
             raise SandboxUnavailableError(message) from None
+        _clean_after_dead_graders(client.api)
         return cls(client, image, settings)
 
     @property
