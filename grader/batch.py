@@ -18,6 +18,7 @@ import json
 import threading
 import time
 import traceback
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
@@ -30,6 +31,7 @@ from grader.batch_input import class_folder, staged
 from grader.batch_keys import (
     Key,
     batch_fingerprint,
+    changed,
     drop_key,
     read_key,
     submission_key,
@@ -75,7 +77,8 @@ class Done:
 
 
 class Progress(Protocol):
-    def planned(self, to_grade: int, up_to_date: int) -> None: ...
+    def planned(self, to_grade: int, up_to_date: int, reasons: dict[str, int]) -> None:
+        """``reasons``: what changed since the last run -> how many submissions it affects."""
 
     def finished(self, done: Done) -> None: ...
 
@@ -123,9 +126,8 @@ def run_batch(request: BatchRequest, *, exercise: Exercise, rubric: Rubric,
                        seed, threading.Event())
         fingerprint = batch_fingerprint(exercise, settings, seed=seed, sandbox=sandbox.name,
                                         steps=request.steps)
-        todo = [(s, key) for s in submissions
-                if read_key(ctx.out_dir / s.student) != (key := submission_key(s, fingerprint))]
-        progress.planned(len(todo), len(submissions) - len(todo))
+        todo, reasons = _plan(submissions, ctx.out_dir, fingerprint)
+        progress.planned(len(todo), len(submissions) - len(todo), reasons)
         pool = _Pool(ctx, max(request.jobs, 1), progress)
         pool.run(todo)
     summary = BatchSummary(request.out_dir, seed, len(submissions),
@@ -135,6 +137,19 @@ def run_batch(request: BatchRequest, *, exercise: Exercise, rubric: Rubric,
         return summary
     rows = write_class_outputs(submissions, ctx)
     return replace(summary, rejected=sum(r.status != "graded" for r in rows))
+
+
+def _plan(submissions: list[Submission], out_dir: Path,
+          fingerprint: Key) -> tuple[list[tuple[Submission, Key]], dict[str, int]]:
+    """What to (re)grade, and how many submissions each part of the key sends back."""
+    todo, reasons = [], Counter[str]()
+    for submission in submissions:
+        key = submission_key(submission, fingerprint)
+        why = changed(read_key(out_dir / submission.student), key)
+        if why:
+            todo.append((submission, key))
+            reasons.update(why)
+    return todo, dict(sorted(reasons.items()))
 
 
 def resolve_seed(out_dir: Path, requested: int | None) -> int:
@@ -253,7 +268,7 @@ def grade_one(ctx: _Context, submission: Submission, key: Key) -> Done | None:
         write_results(result, folder)
     except OSError:
         raise  # the disk is full or not writable: the batch stops (see _Pool._collect)
-    except Exception as error:  # noqa: BLE001 - e.g. a file name that is not valid UTF-8
+    except Exception as error:  # noqa: BLE001 - a grader bug must cost one student, not the class
         result = _failed(ctx, submission.student, "the grader could not write this "
                          f"submission's results ({_describe(error)}); please report it")
         write_results(result, folder)
@@ -280,9 +295,7 @@ def _grade(ctx: _Context, submission: Submission) -> tuple[GradeResult, bool]:
 
 
 def _describe(error: Exception) -> str:
-    text = traceback.format_exception_only(error)[-1].strip()
-    # The text can carry what caused it (a file name that is not UTF-8): escape that.
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return traceback.format_exception_only(error)[-1].strip()
 
 
 def _failed(ctx: _Context, name: str, message: str) -> GradeResult:

@@ -12,7 +12,6 @@ these files, so a Docker image built from a different harness is never used by m
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 from grader.exercise import Exercise
@@ -48,6 +47,3 @@ def write_bundle(exercise: Exercise, destination: Path) -> Path:
         target.write_bytes(content)
     return destination
 
-
-def copy_bundle(source: Path, destination: Path) -> None:
-    shutil.copytree(source, destination)

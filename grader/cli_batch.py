@@ -130,9 +130,9 @@ class LineProgress:
     def __init__(self) -> None:
         self.count = self.total = 0
 
-    def planned(self, to_grade: int, up_to_date: int) -> None:
+    def planned(self, to_grade: int, up_to_date: int, reasons: dict[str, int]) -> None:
         self.total = to_grade
-        click.echo(f"{to_grade} to grade, {up_to_date} up to date")
+        click.echo(_plan_line(to_grade, up_to_date, reasons))
 
     def finished(self, done: Done) -> None:
         self.count += 1
@@ -153,8 +153,8 @@ class BarProgress:
     def __init__(self) -> None:
         self.bar: Any = None
 
-    def planned(self, to_grade: int, up_to_date: int) -> None:
-        click.echo(f"{to_grade} to grade, {up_to_date} up to date")
+    def planned(self, to_grade: int, up_to_date: int, reasons: dict[str, int]) -> None:
+        click.echo(_plan_line(to_grade, up_to_date, reasons))
         if to_grade:
             self.bar = click.progressbar(length=to_grade, label="grading", show_eta=True,
                                          show_pos=True, item_show_func=_show)
@@ -172,6 +172,15 @@ class BarProgress:
 
 def _show(item: str | None) -> str | None:
     return item[:60] if item else item
+
+
+def _plan_line(to_grade: int, up_to_date: int, reasons: dict[str, int]) -> str:
+    """``3 to grade, 47 up to date (changed since the last run: content 3)``."""
+    line = f"{to_grade} to grade, {up_to_date} up to date"
+    if reasons and set(reasons) != {"new"}:
+        line += " (changed since the last run: " + ", ".join(
+            f"{name} {count}" for name, count in reasons.items()) + ")"
+    return line
 
 
 def _line(done: Done) -> str:

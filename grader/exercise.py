@@ -173,9 +173,19 @@ def _micrograd_aliased() -> Iterator[None]:
         sys.modules.update(saved)
 
 
+@contextmanager
+def _no_bytecode() -> Iterator[None]:
+    """Keep __pycache__ out of reference/ and skeletons/ (skeletons are handed out)."""
+    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        yield
+    finally:
+        sys.dont_write_bytecode = saved
+
+
 def load_solution(package_dir: Path) -> SimpleNamespace:
     """Import a trusted solution package (``reference/step_k/micrograd``); its classes."""
-    with _micrograd_aliased():
+    with _micrograd_aliased(), _no_bytecode():
         spec = importlib.util.spec_from_file_location(
             "micrograd", package_dir / "__init__.py",
             submodule_search_locations=[str(package_dir)])

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.harness.compare import compare
-from grader.harness.encode import describe
 from grader.harness.graph import compare_graph
 from grader.models import CheckStatus
 from grader.runner import CheckRun
@@ -147,6 +146,4 @@ def _compare_one(want: dict[str, Any], have: dict[str, Any] | None,
     details["mismatch"] = {"name": name, "path": mismatch.path, "expected": want["value"],
                            "actual": have["value"], "reason": mismatch.reason,
                            "tolerance": list(tol)}
-    message = f"{name}{mismatch.path}: expected {describe(mismatch.expected)}, got " \
-              f"{describe(mismatch.actual)}" + (f" ({mismatch.reason})" if mismatch.reason else "")
-    return Verdict("failed", message, blame, details)
+    return Verdict("failed", mismatch.sentence(name), blame, details)

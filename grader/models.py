@@ -11,7 +11,11 @@ from typing import Any, Literal
 
 SCHEMA_VERSION = 1
 CheckStatus = Literal["passed", "failed", "error", "timeout", "not_run"]
-CHECK_STATUSES: tuple[CheckStatus, ...] = ("passed", "failed", "error", "timeout", "not_run")
+
+
+def printable(text: str) -> str:
+    """``text`` as valid Unicode: undecodable bytes become U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,14 @@ class GradeResult:
     grader_version: str = ""
     notes: tuple[str, ...] = ()
     shape: str = ""
+
+    def __post_init__(self) -> None:
+        # Names and notes can quote file names read from disk, which reach Python (through
+        # os.fsdecode) with lone surrogates when they are not UTF-8: no JSON or HTML file
+        # can hold those, so every result is made writable here, whoever built it.
+        object.__setattr__(self, "submission", printable(self.submission))
+        object.__setattr__(self, "message", printable(self.message))
+        object.__setattr__(self, "notes", tuple(printable(n) for n in self.notes))
 
     @property
     def score(self) -> float:

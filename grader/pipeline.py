@@ -40,12 +40,6 @@ class GradeRequest:
     name: str | None = None
 
 
-def printable(text: str) -> str:
-    """``text`` as valid Unicode: a file name that is not UTF-8 reaches us (through
-    ``os.fsdecode``) with lone surrogates, which no JSON or HTML file can hold."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
 def new_seed() -> int:
     return secrets.randbelow(2**31)
 
@@ -61,7 +55,7 @@ def grade_submission(request: GradeRequest, *, exercise: Exercise, rubric: Rubri
     expect = expectations or ReferenceExpectations(exercise)
     started, clock = datetime.now(UTC), time.monotonic()
     seed = request.seed if request.seed is not None else new_seed()
-    name = printable(request.name or request.source.name)
+    name = request.name or request.source.name
     base = {"submission": name, "seed": seed, "sandbox": sandbox.name,
             "started_at": started.isoformat(timespec="seconds"),
             "grader_version": __version__}
@@ -71,7 +65,7 @@ def grade_submission(request: GradeRequest, *, exercise: Exercise, rubric: Rubri
         try:
             manifest = prepare_submission(request.source, workspace)
         except SubmissionRejected as rejected:
-            return GradeResult(status="rejected", message=printable(rejected.reason),
+            return GradeResult(status="rejected", message=rejected.reason,
                                duration=time.monotonic() - clock, **base)  # type: ignore[arg-type]
         checks = exercise.steps_checks(request.steps)
         expect = Prefetched(expect, checks, seed)
@@ -80,8 +74,7 @@ def grade_submission(request: GradeRequest, *, exercise: Exercise, rubric: Rubri
     steps = tuple(_step_result(step, request.steps, exercise, rubric, runs, seed, expect)
                   for step in STEPS)
     result = GradeResult(status="graded", message="", steps=steps,
-                         duration=time.monotonic() - clock,
-                         notes=tuple(printable(note) for note in manifest.notes),
+                         duration=time.monotonic() - clock, notes=tuple(manifest.notes),
                          shape=manifest.shape, **base)  # type: ignore[arg-type]
     return _with_message(result)
 

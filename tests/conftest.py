@@ -18,6 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import DESKTOP, Visit
+
+from grader.exercise import Exercise, load_exercise
+from grader.rubric import Rubric, load_rubric
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
@@ -70,6 +74,28 @@ def chromium() -> Iterator[Any]:
 # offline path (``micrograde sandbox build --offline``), as CI has no container registry.
 
 BUILD_SECONDS = 900  # the offline base takes ~1.5 min (debootstrap) when it is missing too
+
+
+@pytest.fixture
+def open_page(chromium: Any) -> Iterator[Any]:
+    """``open_page(path, viewport)``: load a file:// page, recording errors and requests."""
+    opened: list[Any] = []
+
+    def visit(path: Path, viewport: dict[str, int] | None = None) -> Visit:
+        page = chromium.new_page()
+        opened.append(page)
+        seen = Visit(page)
+        page.on("console", lambda m: seen.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: seen.errors.append(str(e)))
+        page.on("request", lambda r: seen.requests.append(r.url))
+        page.on("dialog", lambda d: seen.errors.append(f"a dialog opened: {d.message}"))
+        page.set_viewport_size(viewport or DESKTOP)
+        page.goto(path.resolve().as_uri(), wait_until="load")
+        return seen
+
+    yield visit
+    for page in opened:
+        page.close()
 
 
 def _docker_unavailable(reason: str) -> None:
@@ -150,3 +176,14 @@ def docker_clean_host(docker_sandbox: Any, tmp_path_factory: pytest.TempPathFact
     assert not mine, f"containers left behind: {[c['Id'][:12] for c in mine]}"
     assert not _stray_container_processes(api)
     assert sorted(p.name for p in private.iterdir()) == []
+
+
+@pytest.fixture(scope="session")
+def exercise() -> Exercise:
+    """The exercise content of this checkout (reference, staged tests, rubrics)."""
+    return load_exercise()
+
+
+@pytest.fixture(scope="session")
+def rubric(exercise: Exercise) -> Rubric:
+    return load_rubric(exercise)

@@ -21,23 +21,13 @@ from grader.answer_key import (
     write_answer_key,
 )
 from grader.errors import ConfigError
-from grader.exercise import STEPS, Exercise, load_exercise
+from grader.exercise import STEPS, Exercise
 from grader.harness import home
 from grader.harness.compare import compare
 from grader.harness.graph import compare_graph
 from grader.harness.home import KEY_FILE, classes_for
-from grader.rubric import Rubric, load_rubric
+from grader.rubric import Rubric
 from grader.trusted import run_reference
-
-
-@pytest.fixture(scope="module")
-def exercise() -> Exercise:
-    return load_exercise()
-
-
-@pytest.fixture(scope="module")
-def rubric(exercise: Exercise) -> Rubric:
-    return load_rubric(exercise)
 
 
 @pytest.fixture(scope="module")

@@ -182,6 +182,7 @@ def test_changing_one_submission_regrades_only_it(classroom: dict[str, Path],
     done = batch_cli(folder, out, classroom["settings"])
     assert done.returncode == 0, done.stderr
     assert planned(done.stdout) == (1, 11)
+    assert "(changed since the last run: content 1)" in done.stdout.splitlines()[0]
     assert "[1/1] smithjohn_101:" in done.stdout
     rows = {r["submission"]: r for r in _rows(out / "gradebook.csv")}
     assert float(rows["smithjohn_101"]["score"]) < 100
@@ -295,8 +296,9 @@ class _Recorder:
         self.done: list[Done] = []
         self.on_finish = on_finish
 
-    def planned(self, to_grade: int, up_to_date: int) -> None:
+    def planned(self, to_grade: int, up_to_date: int, reasons: dict[str, int]) -> None:
         self.plan = (to_grade, up_to_date)
+        self.reasons = reasons
 
     def finished(self, done: Done) -> None:
         self.done.append(done)

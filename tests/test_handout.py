@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_skeletons import without_docstring
 
 from grader.answer_key import KEY_FILE
 from grader.errors import ConfigError, ExerciseError, RubricError
@@ -97,14 +98,6 @@ def copy_of(handout: Path, where: Path, solution: Path | None = None) -> Path:
 
 # -- fixtures: one hand-out per step, shared by the module ---------------------------------
 
-@pytest.fixture(scope="module")
-def exercise() -> Exercise:
-    return load_exercise()
-
-
-@pytest.fixture(scope="module")
-def rubric(exercise: Exercise) -> Rubric:
-    return load_rubric(exercise)
 
 
 @pytest.fixture(scope="module", params=STEPS, ids=lambda step: f"step{step}")
@@ -317,16 +310,6 @@ def definitions(source: str) -> dict[str, tuple[str, str]]:
                 found[prefix + member.name] = (ast.dump(without_docstring(member)),
                                                ast.get_source_segment(source, member) or "")
     return found
-
-
-def without_docstring(node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.AST:
-    body = node.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]
-    clone = ast.parse(ast.unparse(node)).body[0]
-    assert isinstance(clone, ast.FunctionDef | ast.AsyncFunctionDef)
-    clone.body = [ast.parse(ast.unparse(stmt)).body[0] for stmt in body] or [ast.Pass()]
-    return clone
 
 
 def reference_only(exercise: Exercise, step: int) -> dict[str, tuple[str, str]]:

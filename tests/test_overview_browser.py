@@ -8,11 +8,11 @@ students' reports. Screenshots go to build/screenshots/.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import DESKTOP, PHONE, SCREENSHOTS
 from classroom import HOSTILE, SEED
 
 from grader.gradebook import CheckOutcome, Row
@@ -21,9 +21,6 @@ from grader.report.overview import render_overview
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
-SCREENSHOTS = REPO / "build" / "screenshots"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 
 
 def _row(student: str, score: float, *, failing: tuple[str, ...] = (),
@@ -55,33 +52,12 @@ def overview_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return render_overview(rows, out)
 
 
-@pytest.fixture
-def open_page(chromium: Any) -> Iterator[Any]:
-    opened: list[Any] = []
-
-    def visit(path: Path, viewport: dict[str, int]) -> tuple[Any, list[str], list[str]]:
-        page = chromium.new_page()
-        opened.append(page)
-        errors: list[str] = []
-        requests: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("request", lambda r: requests.append(r.url))
-        page.on("dialog", lambda d: errors.append(f"a dialog opened: {d.message}"))
-        page.set_viewport_size(viewport)
-        page.goto(path.resolve().as_uri(), wait_until="load")
-        return page, errors, requests
-
-    yield visit
-    for page in opened:
-        page.close()
-
-
 @pytest.mark.parametrize("label", ["desktop", "phone"])
 def test_overview_loads_offline_cleanly_and_fits(open_page: Any, overview_page: Path,
                                                  label: str) -> None:
     viewport = DESKTOP if label == "desktop" else PHONE
-    page, errors, requests = open_page(overview_page, viewport)
+    seen = open_page(overview_page, viewport)
+    page, errors, requests = seen.page, seen.errors, seen.requests
     assert errors == []
     assert requests and all(url.startswith("file://") for url in requests)
     assert page.locator("script").count() == 0
@@ -91,7 +67,7 @@ def test_overview_loads_offline_cleanly_and_fits(open_page: Any, overview_page: 
 
 
 def test_histogram_is_drawn_and_labelled(open_page: Any, overview_page: Path) -> None:
-    page, _, _ = open_page(overview_page, DESKTOP)
+    page = open_page(overview_page, DESKTOP).page
     histogram = page.locator("svg.histogram")
     box = histogram.bounding_box()
     assert box and box["width"] > 300 and box["height"] > 120
@@ -100,7 +76,7 @@ def test_histogram_is_drawn_and_labelled(open_page: Any, overview_page: Path) ->
 
 
 def test_hostile_text_is_shown_as_text(open_page: Any, overview_page: Path) -> None:
-    page, _, _ = open_page(overview_page, DESKTOP)
+    page = open_page(overview_page, DESKTOP).page
     body = page.locator("body").inner_text()
     assert f"{HOSTILE}_9" in body
     assert "<img src=x onerror=alert(1)>.py cannot be graded" in body
@@ -108,7 +84,7 @@ def test_hostile_text_is_shown_as_text(open_page: Any, overview_page: Path) -> N
 
 
 def test_links_reach_the_student_reports(open_page: Any, overview_page: Path) -> None:
-    page, _, _ = open_page(overview_page, DESKTOP)
+    page = open_page(overview_page, DESKTOP).page
     link = page.locator("#students ~ div a", has_text=f"{HOSTILE}_9").first
     link.click()
     page.wait_for_load_state("load")
@@ -117,7 +93,7 @@ def test_links_reach_the_student_reports(open_page: Any, overview_page: Path) ->
 
 
 def test_skip_link_comes_first(open_page: Any, overview_page: Path) -> None:
-    page, _, _ = open_page(overview_page, DESKTOP)
+    page = open_page(overview_page, DESKTOP).page
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip-link"
     page.keyboard.press("Enter")

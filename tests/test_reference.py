@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import exercise_paths
 import pytest
 from exercise_paths import STEPS, load_solution, package_dir
+
+from grader import exercise as grader_exercise
 
 # ---------------------------------------------------------------------------------------
 # Random expression graphs
@@ -590,21 +591,22 @@ def test_every_reference_step_imports_with_its_classes() -> None:
     for step in STEPS:
         mg = load_solution("reference", step)
         expected = {"Value", "Neuron", "Layer", "MLP"} if step >= 4 else {"Value"}
-        assert {name for name in vars(mg) if name != "package"} == expected
+        assert set(vars(mg)) == expected
 
 
 def test_loading_restores_whatever_micrograd_was(monkeypatch: pytest.MonkeyPatch) -> None:
     # The grader may have a student's `micrograd` imported; loading a step must not clobber it.
     sentinel = types.ModuleType("micrograd")
     monkeypatch.setitem(sys.modules, "micrograd", sentinel)
-    try:
-        package = exercise_paths.import_isolated("_mg_alias_check", package_dir("reference", 5))
-        assert sys.modules["micrograd"] is sentinel
-        assert "micrograd.value" not in sys.modules and "micrograd.mlp" not in sys.modules
-        assert package.mlp.Value is package.value.Value
-    finally:
-        for key in [key for key in sys.modules if key.startswith("_mg_alias_check")]:
-            del sys.modules[key]
+    loaded = grader_exercise.load_solution(package_dir("reference", 5))
+    assert sys.modules["micrograd"] is sentinel
+    assert "micrograd.value" not in sys.modules and "micrograd.mlp" not in sys.modules
+    assert type(loaded.Neuron(2).b) is loaded.Value  # mlp.py saw its own step's value.py
+
+
+def test_loading_writes_no_bytecode_into_the_exercise() -> None:
+    grader_exercise.load_solution(package_dir("skeletons", 4))
+    assert not (package_dir("skeletons", 4) / "__pycache__").exists()
 
 
 def test_steps_load_as_independent_classes() -> None:

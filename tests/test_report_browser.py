@@ -8,14 +8,12 @@ when printed. Full-page screenshots (desktop and a 390 px phone) go to build/scr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import DESKTOP, PHONE, SCREENSHOTS
 from report_fixtures import (
-    REPO,
     chain_result,
     failing_result,
     grade_locally,
@@ -29,9 +27,6 @@ from grader.report import render_report
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = REPO / "build" / "screenshots"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 
 
 def _grade_real(tmp: Path, name: str, break_mul: bool) -> Path:
@@ -52,35 +47,6 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folders["mul_bug"] = _grade_real(tmp, "mul_bug", break_mul=True)
     folders["complete"] = _grade_real(tmp, "complete", break_mul=False)
     return folders
-
-
-@dataclass
-class Visit:
-    """A page opened in the browser, with everything it logged and requested."""
-
-    page: Any
-    errors: list[str] = field(default_factory=list)
-    requests: list[str] = field(default_factory=list)
-
-
-@pytest.fixture
-def open_page(chromium: Any) -> Iterator[Any]:
-    opened: list[Any] = []
-
-    def visit(path: Path, viewport: dict[str, int] = DESKTOP) -> Visit:
-        page = chromium.new_page()
-        opened.append(page)
-        seen = Visit(page)
-        page.on("console", lambda m: seen.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: seen.errors.append(str(e)))
-        page.on("request", lambda r: seen.requests.append(r.url))
-        page.set_viewport_size(viewport)
-        page.goto(path.resolve().as_uri(), wait_until="load")
-        return seen
-
-    yield visit
-    for page in opened:
-        page.close()
 
 
 PAGES = [("mul_bug", "index.html"), ("mul_bug", "step-2.html"), ("mul_bug", "step-3.html"),

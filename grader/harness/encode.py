@@ -18,10 +18,6 @@ MAX_DEPTH = 12
 _SPECIAL_FLOATS = ("nan", "inf", "-inf")  # a tuple: `x in` must not hash a forged list
 
 
-class EncodeError(ValueError):
-    """A value could not be put into the observation format."""
-
-
 def encode(value: Any, depth: int = 0) -> Any:
     """Return a JSON-ready copy of ``value``; unknown objects become ``$obj`` markers."""
     if depth > MAX_DEPTH:

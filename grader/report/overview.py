@@ -13,7 +13,6 @@ which escapes its own text.
 
 from __future__ import annotations
 
-import functools
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -21,14 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-import jinja2
 from markupsafe import Markup
 
-from grader import __version__
 from grader.exercise import STEP_TITLES, STEPS
 from grader.gradebook import Row, number
 from grader.output import write_atomic
 from grader.report import palette, svg
+from grader.report.render import environment
 
 BINS = 10
 TOP_FAILURES = 15
@@ -98,19 +96,10 @@ class Overview:
 
 def render_overview(rows: Sequence[Row], out_dir: Path) -> Path:
     """Write ``out_dir/index.html`` for the batch's rows; returns its path."""
-    html = _environment().get_template("overview.html").render(
-        overview=overview(rows), version=__version__, css_variables=palette.css_variables())
+    html = environment().get_template("overview.html").render(overview=overview(rows))
     path = out_dir / "index.html"
     write_atomic(path, html.encode("utf-8"))
     return path
-
-
-@functools.cache
-def _environment() -> jinja2.Environment:
-    # Its own environment: the student report's globals are that page's business.
-    return jinja2.Environment(loader=jinja2.PackageLoader("grader.report", "templates"),
-                              autoescape=True, undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True)
 
 
 def overview(rows: Sequence[Row]) -> Overview:
