@@ -3,8 +3,9 @@
     python scripts/make_examples.py          # rewrite them
     python scripts/make_examples.py --check  # exit 1 if the committed copies are stale
 
-Hand-written: examples/complete/{package,karpathy,loose_files,single_file.py}.
-Derived here: complete/notebook.ipynb (the single-file solution split into notebook cells,
+Hand-written: examples/complete/{package,karpathy,single_file.py}.
+Derived here: complete/loose_files/ (the reference as two loose modules, `from value
+import Value`), complete/notebook.ipynb (the single-file solution split into notebook cells,
 with the magics, shell lines and failing imports real notebooks have), complete/package.zip
 (the package nested one folder deep, with macOS junk), partial_step3/ (stopped after step
 3) and bug_mul_backward/ (one wrong line in __mul__'s backward).
@@ -61,11 +62,25 @@ def package_zip() -> bytes:
     return buffer.getvalue()
 
 
+def loose_files() -> dict[Path, bytes]:
+    """The step-5 reference as a student's two loose files (no package, no docstrings)."""
+    reference = EXAMPLES.parent / "reference" / "step_5" / "micrograd"
+    folder = EXAMPLES / "complete" / "loose_files"
+    files = {}
+    for name in ("value.py", "mlp.py"):
+        text = (reference / name).read_text()
+        text = text.split('"""', 2)[2].lstrip("\n")  # drop the module docstring
+        files[folder / name] = text.replace("from micrograd.value import", "from value import") \
+            .encode()
+    return files
+
+
 def derived() -> dict[Path, bytes]:
     package = EXAMPLES / "complete" / "package" / "micrograd"
     value = (package / "value.py").read_text()
     assert BUG[0] in value, "the line the bug example changes is gone"
     return {
+        **loose_files(),
         EXAMPLES / "complete" / "notebook.ipynb": notebook(),
         EXAMPLES / "complete" / "package.zip": package_zip(),
         EXAMPLES / "partial_step3" / "micrograd" / "__init__.py": b"",

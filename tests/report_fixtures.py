@@ -2,21 +2,15 @@
 
 Hand-made details follow what ``grader.judge`` produces (inputs, mismatch, values, error,
 stdout, graph, plots); the numbers of the graph are those of a real run of the ``__mul__``
-bug. ``reference_copy`` and ``grade_locally`` make real results with the local sandbox.
+bug. Real results come from tests/grading.py.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
-from grader.exercise import STEPS, load_exercise
 from grader.models import CheckResult, CheckStatus, GradeResult, StepResult
-from grader.pipeline import GradeRequest, grade_submission
-from grader.rubric import load_rubric
-from grader.sandbox.local import LocalSandbox
-from grader.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -192,30 +186,3 @@ def chain_result() -> GradeResult:
 
 
 # ---------------------------------------------------------------- real gradings
-
-
-def reference_copy(tmp: Path, name: str, *, break_mul: bool) -> Path:
-    """A copy of the step-5 reference, optionally with ``__mul__``'s backward broken."""
-    submission = tmp / name
-    shutil.copytree(REPO / "reference" / "step_5", submission)
-    if break_mul:
-        value = submission / "micrograd" / "value.py"
-        text = value.read_text()
-        broken = text.replace("other.grad += self.data * out.grad",
-                              "other.grad += other.data * out.grad")
-        assert broken != text, "the reference's __mul__ changed: update this fixture"
-        value.write_text(broken)
-    return submission
-
-
-def grade_locally(submission: Path, steps: tuple[int, ...] = STEPS,
-                  seed: int = 3) -> GradeResult:
-    """Grade with the library, as ``micrograde grade --sandbox local`` does."""
-    exercise = load_exercise()
-    sandbox = LocalSandbox(exercise)
-    try:
-        return grade_submission(GradeRequest(submission, steps, seed), exercise=exercise,
-                                rubric=load_rubric(exercise), sandbox=sandbox,
-                                settings=load_settings())
-    finally:
-        sandbox.close()

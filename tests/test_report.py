@@ -7,21 +7,19 @@ import re
 from pathlib import Path
 
 import pytest
+from grading import EXAMPLES, grade
 from html_tree import Element, parse, words
 from report_fixtures import (
     HOSTILE,
     LEAK,
     MUL_BLAME,
-    REPO,
     chain_graph,
     chain_result,
     check,
     failing_result,
-    grade_locally,
     loss_curve,
     mul_graph,
     passing_result,
-    reference_copy,
     rejected_result,
     result,
 )
@@ -365,12 +363,9 @@ def test_every_status_label_is_words_not_only_colour() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("source", ["copied", "bundled"])
-def test_grading_a_mul_backward_bug_reports_it_on_the_step_2_page(tmp_path: Path,
-                                                                   source: str) -> None:
-    submission = (REPO / "examples" / "bug_mul_backward" if source == "bundled"
-                  else reference_copy(tmp_path, "mul_bug", break_mul=True))
-    result = grade_locally(submission, (1, 2))
+def test_grading_the_mul_backward_bug_example_reports_it_on_the_step_2_page(
+        tmp_path: Path) -> None:
+    result = grade(EXAMPLES / "bug_mul_backward", steps=(1, 2), seed=3)
     out = tmp_path / "report"
     write_results(result, out)
     assert sorted(p.name for p in out.iterdir()) == ["index.html", "results.json",

@@ -13,12 +13,11 @@ from typing import Any
 
 import pytest
 from browser import DESKTOP, PHONE, SCREENSHOTS
+from grading import EXAMPLES, grade
 from report_fixtures import (
     chain_result,
     failing_result,
-    grade_locally,
     passing_result,
-    reference_copy,
     rejected_result,
 )
 
@@ -29,9 +28,9 @@ pytestmark = pytest.mark.browser
 
 
 
-def _grade_real(tmp: Path, name: str, break_mul: bool) -> Path:
+def _grade_real(tmp: Path, name: str, example: Path) -> Path:
     out = tmp / f"{name}-report"
-    write_results(grade_locally(reference_copy(tmp, name, break_mul=break_mul)), out)
+    write_results(grade(example, seed=3), out)
     return out
 
 
@@ -44,8 +43,8 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                        "rejected": rejected_result, "chain": chain_result}.items():
         render_report(make(), tmp / name)
         folders[name] = tmp / name
-    folders["mul_bug"] = _grade_real(tmp, "mul_bug", break_mul=True)
-    folders["complete"] = _grade_real(tmp, "complete", break_mul=False)
+    folders["mul_bug"] = _grade_real(tmp, "mul_bug", EXAMPLES / "bug_mul_backward")
+    folders["complete"] = _grade_real(tmp, "complete", EXAMPLES / "complete" / "package")
     return folders
 
 
