@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import ConfigError
-from grader.exercise import STEP_TITLES, STEPS, Check, Exercise
+from grader.exercise import Check, Exercise
 from grader.output import write_atomic
-from grader.rubric import Rubric, StepRubric
+from grader.rubric import Rubric
 from grader.trusted import ReferenceRun, run_reference
 
 # The same names as the harness's home mode, which reads the key at home (kept apart so
@@ -132,16 +132,10 @@ class AnswerKeyExpectations:
 
 def restrict_to_key(exercise: Exercise, rubric: Rubric,
                     key: AnswerKeyExpectations) -> tuple[Exercise, Rubric]:
-    """The exercise and rubric cut down to the checks ``key`` answers (the rest never run).
-
-    Steps the exercise lacks (a hand-out of step k has steps 1..k) get an empty rubric,
-    because the pipeline looks up a title for every step, graded or not.
-    """
+    """The exercise and rubric cut down to the checks ``key`` answers (the rest never run)."""
     keyed = key.checks
     exercise = replace(exercise, checks=tuple(c for c in exercise.checks if c.id in keyed))
     steps = {step: replace(found, entries={cid: entry for cid, entry in found.entries.items()
                                            if cid in keyed})
              for step, found in rubric.steps.items()}
-    for step in STEPS:
-        steps.setdefault(step, StepRubric(step, STEP_TITLES[step], {}))
     return exercise, Rubric(steps)

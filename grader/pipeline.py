@@ -72,7 +72,7 @@ def grade_submission(request: GradeRequest, *, exercise: Exercise, rubric: Rubri
         runs = Runner(sandbox, exercise, settings).run(workspace, dict(manifest.classes),
                                                        checks, seed)
     steps = tuple(_step_result(step, request.steps, exercise, rubric, runs, seed, expect)
-                  for step in STEPS)
+                  for step in exercise.steps)
     result = GradeResult(status="graded", message="", steps=steps,
                          duration=time.monotonic() - clock, notes=tuple(manifest.notes),
                          shape=manifest.shape, **base)  # type: ignore[arg-type]
