@@ -187,3 +187,24 @@ def exercise() -> Exercise:
 @pytest.fixture(scope="session")
 def rubric(exercise: Exercise) -> Rubric:
     return load_rubric(exercise)
+
+
+# ------------------------------------------------------------------ results.json schema
+#
+# Every micrograde results.json that any test writes under pytest's temporary folders is
+# validated against docs/results.schema.json when the session ends (tests/results_schema.py).
+# Additions to results.json must extend the schema: its objects are closed.
+
+
+@pytest.fixture(scope="session", autouse=True)
+def every_results_json_follows_the_schema(
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    from results_schema import sweep
+
+    yield
+    count, found = sweep(tmp_path_factory.getbasetemp())
+    if found:
+        shown = "\n".join(found[:20])
+        pytest.fail(f"{len(found)} problem(s) in the {count} results.json files the tests "
+                    f"wrote:\n{shown}", pytrace=False)
+    print(f"\nresults schema: {count} results.json files written by the tests are valid")
