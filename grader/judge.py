@@ -1,6 +1,6 @@
 """Decide each check by comparing the sandbox's claims with the reference's observations.
 
-Inputs are untrusted records from the sandbox (``runner.CheckRun``) and trusted records
+Inputs are untrusted records from the sandbox (``wire.CheckRun``) and trusted records
 from the reference run (``trusted.ReferenceRun``). Only the reference's records say what
 must be observed and with which tolerance; the student's records are looked up by name
 and compared with ``harness.compare``. A property (``expect``) counts only as evaluated by
@@ -16,8 +16,8 @@ from typing import Any
 from grader.harness.compare import compare
 from grader.harness.graph import compare_graph
 from grader.models import CheckStatus
-from grader.runner import CheckRun
 from grader.trusted import ReferenceRun
+from grader.wire import CheckRun
 
 _NO_ATTRIBUTE = re.compile(r"^'(\w+)' object has no attribute '(\w+)'")
 

@@ -13,6 +13,13 @@ SCHEMA_VERSION = 1
 CheckStatus = Literal["passed", "failed", "error", "timeout", "not_run"]
 
 
+def points(value: float | None) -> str:
+    """A score as people write it: ``20``, ``16.5``, never ``20.0`` or ``1e-07``."""
+    if value is None:
+        return ""
+    return f"{value:.6f}".rstrip("0").rstrip(".") or "0"
+
+
 def printable(text: str) -> str:
     """``text`` as valid Unicode: undecodable bytes become U+FFFD."""
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

@@ -1,7 +1,7 @@
 """Grade one submission: intake, sandbox run, reference run, judgement, scores.
 
-    source --intake--> workspace + manifest --runner/sandbox--> untrusted records
-           --trusted reference run + judge--> verdicts --rubric--> GradeResult
+    source --intake--> workspace + manifest --runner/sandbox--> untrusted records (wire)
+           --trusted reference run + judge--> verdicts --scoring (rubric)--> GradeResult
 
 A student's failure anywhere becomes part of the result (a rejected submission, a failed
 or timed-out check); only the instructor's or the machine's failures raise.
@@ -12,22 +12,23 @@ from __future__ import annotations
 import secrets
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from grader import __version__
 from grader.errors import SubmissionRejected
-from grader.exercise import STEP_TITLES, STEPS, Check, Exercise
-from grader.feedback import feedback_text
+from grader.exercise import STEPS, Check, Exercise
 from grader.intake import prepare_submission
 from grader.judge import judge
 from grader.models import CheckResult, GradeResult, StepResult
 from grader.rubric import Rubric
-from grader.runner import CheckRun, Runner
+from grader.runner import Runner
 from grader.sandbox.base import Sandbox
+from grader.scoring import not_graded, scored_check, step_result, summary_message
 from grader.settings import Settings
 from grader.trusted import Expectations, Prefetched, ReferenceExpectations
+from grader.wire import CheckRun
 
 
 @dataclass(frozen=True)
@@ -71,50 +72,25 @@ def grade_submission(request: GradeRequest, *, exercise: Exercise, rubric: Rubri
         expect = Prefetched(expect, checks, seed)
         runs = Runner(sandbox, exercise, settings).run(workspace, dict(manifest.classes),
                                                        checks, seed)
-    steps = tuple(_step_result(step, request.steps, exercise, rubric, runs, seed, expect)
+    steps = tuple(_step(step, request.steps, exercise, rubric, runs, seed, expect)
                   for step in exercise.steps)
-    result = GradeResult(status="graded", message="", steps=steps,
-                         duration=time.monotonic() - clock, notes=tuple(manifest.notes),
-                         shape=manifest.shape, **base)  # type: ignore[arg-type]
-    return _with_message(result)
+    return GradeResult(status="graded", message=summary_message(steps), steps=steps,
+                       duration=time.monotonic() - clock, notes=tuple(manifest.notes),
+                       shape=manifest.shape, **base)  # type: ignore[arg-type]
 
 
-def _step_result(step: int, requested: tuple[int, ...], exercise: Exercise, rubric: Rubric,
-                 runs: dict[str, CheckRun], seed: int, expect: Expectations) -> StepResult:
-    title = rubric.steps[step].title or STEP_TITLES[step]
+def _step(step: int, requested: tuple[int, ...], exercise: Exercise, rubric: Rubric,
+          runs: dict[str, CheckRun], seed: int, expect: Expectations) -> StepResult:
     checks = exercise.steps_checks((step,))
     if step not in requested:
-        return StepResult(step, title, tuple(_not_graded(c, rubric) for c in checks), False)
-    return StepResult(step, title, tuple(_check_result(c, rubric, runs[c.id], seed, expect)
-                                         for c in checks))
+        return step_result(step, rubric, (not_graded(c, rubric) for c in checks), False)
+    return step_result(step, rubric, (_judged(c, rubric, runs[c.id], seed, expect)
+                                      for c in checks))
 
 
-def _check_result(check: Check, rubric: Rubric, run: CheckRun, seed: int,
-                  expect: Expectations) -> CheckResult:
-    entry = rubric.entry(check.step, check.id)
+def _judged(check: Check, rubric: Rubric, run: CheckRun, seed: int,
+            expect: Expectations) -> CheckResult:
     # The expected side is computed even for a check that crashed, so feedback can show the
     # inputs; the student's recorded data is replayed only from a run that finished.
     reference = expect.expected(check, run.givens if run.state == "finished" else None, seed)
-    verdict = judge(run, reference)
-    return CheckResult(
-        id=check.id, title=entry.title, status=verdict.status,
-        score=entry.points if verdict.status == "passed" else 0.0, max_score=entry.points,
-        visibility=entry.visibility, feedback=feedback_text(verdict), hint=entry.hint,
-        blame=verdict.blame, duration=run.duration, details=verdict.details)
-
-
-def _not_graded(check: Check, rubric: Rubric) -> CheckResult:
-    entry = rubric.entry(check.step, check.id)
-    return CheckResult(id=check.id, title=entry.title, status="not_run", score=0.0,
-                       max_score=entry.points, visibility=entry.visibility,
-                       feedback="This step was not graded in this run.", hint=entry.hint)
-
-
-def _with_message(result: GradeResult) -> GradeResult:
-    graded = [c for s in result.steps if s.graded for c in s.checks]
-    passed = sum(c.status == "passed" for c in graded)
-    message = f"{passed} of {len(graded)} checks passed"
-    errors = {c.feedback for c in graded if c.status == "error"}
-    if graded and passed == 0 and len(errors) == 1:
-        message += f"; every check failed the same way: {errors.pop()}"
-    return replace(result, message=message)
+    return scored_check(check, rubric, judge(run, reference), run.duration)

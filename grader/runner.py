@@ -15,30 +15,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from grader.exercise import Check, Exercise
 from grader.sandbox.base import EOF_MARK, Execution, Sandbox, SandboxJob
 from grader.settings import Settings
-from grader.wire import BadRecord, parse_record
-
-RunState = Literal["finished", "timeout", "crashed", "not_run"]
-
-
-@dataclass
-class CheckRun:
-    """What the sandbox reported about one check (untrusted: the judge decides)."""
-
-    check: Check
-    state: RunState = "not_run"
-    observations: list[dict[str, Any]] = field(default_factory=list)
-    end: dict[str, Any] | None = None
-    message: str = ""
-    duration: float = 0.0
-
-    @property
-    def givens(self) -> dict[str, Any]:
-        return {o["name"]: o["value"] for o in self.observations if o["role"] == "given"}
+from grader.wire import BadRecord, CheckRun, parse_record
 
 
 @dataclass
@@ -50,7 +32,6 @@ class _Attempt:
     failed_imports: set[str] = field(default_factory=set)
     done: bool = False
     progress: bool = False
-    junk: int = 0
 
 
 class Runner:
@@ -126,7 +107,6 @@ class Runner:
             try:
                 record = parse_record(line)
             except BadRecord:
-                attempt.junk += 1
                 continue
             self._handle(record, attempt, by_id, spent, stop_at)
             if attempt.done:

@@ -10,8 +10,6 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import click
-
 from grader.exercise import STEPS, Exercise
 from grader.models import GradeResult
 from grader.pipeline import GradeRequest, grade_submission, new_seed
@@ -31,6 +29,10 @@ class Row:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}/step_{self.step}"
 
 
 def run_selfcheck(exercise: Exercise, rubric: Rubric, sandbox: Sandbox, settings: Settings,
@@ -71,18 +73,3 @@ def _problems(kind: str, step: int, result: GradeResult) -> list[str]:
 
 def _summary(result: GradeResult) -> str:
     return " ".join(f"{s.step}:{s.score:g}/{s.max_score:g}" for s in result.steps if s.graded)
-
-
-def print_table(rows: list[Row]) -> bool:
-    click.echo(f"{'solution':<22} {'scores by step':<40} verdict")
-    for row in rows:
-        name = f"{row.kind}/step_{row.step}"
-        verdict = click.style("ok", fg="green") if row.ok else click.style("DIFFERS", fg="red")
-        click.echo(f"{name:<22} {row.summary:<40} {verdict}")
-        for problem in row.problems:
-            click.echo(f"    {problem}")
-    ok = all(row.ok for row in rows)
-    seed = rows[0].seed if rows else 0
-    click.secho(f"selfcheck {'passed' if ok else 'FAILED'} (seed {seed})",
-                fg="green" if ok else "red", bold=True)
-    return ok

@@ -71,7 +71,7 @@ class Prefetched:
         try:
             for check in checks:
                 self._runs[check.id] = self._inner.expected(check, None, self._seed)
-        except BaseException as exc:  # re-raised in the caller's thread by expected()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             self._error = exc
 
     def expected(self, check: Check, givens: Mapping[str, Any] | None,

@@ -3,6 +3,8 @@
 Each line must be one JSON object of a known ``kind`` with fields of the right types; any
 other line is counted and ignored. JSON is parsed strictly: no NaN or Infinity literals,
 no duplicate keys, bounded nesting. Nothing is ever unpickled, evaluated or imported.
+``CheckRun`` collects what the records said about one check (the runner fills it in, the
+judge reads it).
 """
 
 from __future__ import annotations
@@ -10,10 +12,32 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from grader.exercise import Check
 
 MAX_DEPTH = 40
 ROLES = frozenset({"value", "given", "expect", "graph"})
+
+
+RunState = Literal["finished", "timeout", "crashed", "not_run"]
+
+
+@dataclass
+class CheckRun:
+    """What the sandbox reported about one check (untrusted: the judge decides)."""
+
+    check: Check
+    state: RunState = "not_run"
+    observations: list[dict[str, Any]] = field(default_factory=list)
+    end: dict[str, Any] | None = None
+    message: str = ""
+    duration: float = 0.0
+
+    @property
+    def givens(self) -> dict[str, Any]:
+        return {o["name"]: o["value"] for o in self.observations if o["role"] == "given"}
 
 
 class BadRecord(ValueError):

@@ -14,8 +14,8 @@ from grader.harness.errorinfo import describe_exception
 from grader.harness.observe import Mode, Observer
 from grader.harness.seeding import check_rng
 from grader.judge import Verdict, judge
-from grader.runner import CheckRun
 from grader.trusted import ReferenceRun, run_reference
+from grader.wire import CheckRun
 
 
 def record(check: Check, classes: Any, seed: int) -> CheckRun:
@@ -28,7 +28,7 @@ def record(check: Check, classes: Any, seed: int) -> CheckRun:
     try:
         check.function(**{name: fixtures[name] if name in fixtures else getattr(classes, name)
                           for name in check.fixtures})
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever the code under test raises
         end.update(outcome="failed", error=describe_exception(exc, "/nonexistent"))
     for observation in run.observations:
         observation.update(kind="obs", check=check.id)

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
-from grader import answer_key
-from grader.answer_key import (
+from grader.errors import ConfigError
+from grader.exercise import STEPS, Exercise
+from grader.handout import answer_key
+from grader.handout.answer_key import (
     FLOAT_DIGITS,
     PUBLIC_SEED,
     AnswerKeyExpectations,
@@ -20,8 +22,6 @@ from grader.answer_key import (
     restrict_to_key,
     write_answer_key,
 )
-from grader.errors import ConfigError
-from grader.exercise import STEPS, Exercise
 from grader.harness import home
 from grader.harness.compare import compare
 from grader.harness.graph import compare_graph

@@ -34,13 +34,13 @@ from classroom import (
 )
 from test_examples import MUL_BACKWARD_FAILURES
 
-from grader import batch as batch_module
-from grader.batch import BatchRequest, Done, resolve_seed, run_batch
-from grader.batch_keys import batch_fingerprint, changed, read_key
-from grader.batch_stop import stoppable
+from grader.batch import run as batch_module
+from grader.batch.gradebook import HEADER, normalize_failure
+from grader.batch.keys import batch_fingerprint, changed, read_key
+from grader.batch.run import BatchRequest, Done, resolve_seed, run_batch
+from grader.batch.stop import stoppable
 from grader.errors import SandboxError
 from grader.exercise import STEPS, load_exercise
-from grader.gradebook import HEADER, normalize_failure
 from grader.models import CheckResult, GradeResult, StepResult
 from grader.pipeline import GradeRequest
 from grader.rubric import load_rubric
@@ -399,7 +399,7 @@ def test_stop_all_kills_runs_in_flight_and_refuses_new_ones(tmp_path: Path) -> N
     started = time.monotonic()
     sandbox.stop_all()
     status = execution.finish()
-    assert status.killed and time.monotonic() - started < 10
+    assert status.code == -signal.SIGKILL and time.monotonic() - started < 10
     with pytest.raises(SandboxError):
         sandbox.start(SandboxJob(workspace, job, load_settings().limits, 60))
     sandbox.close()

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from grading import EXAMPLES, REPO
 
-from grader import gradescope as gradescope_module
 from grader.exercise import load_exercise
-from grader.gradescope import run_gradescope
-from grader.gradescope_export import export_gradescope
+from grader.integrations import gradescope as gradescope_module
+from grader.integrations.gradescope import run_gradescope
+from grader.integrations.gradescope_export import export_gradescope
 from grader.rubric import load_rubric
 
 VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
@@ -149,7 +149,7 @@ def test_export_layout(exported: Path) -> None:
         infos = {info.filename: info for info in archive.infolist()}
     names = set(infos)
     for needed in ("setup.sh", "run_autograder", "micrograde/pyproject.toml",
-                   "micrograde/README.md", "micrograde/grader/cli.py",
+                   "micrograde/README.md", "micrograde/grader/cli/__init__.py",
                    "micrograde/grader/report/templates/overview.html",
                    "micrograde/grader/settings.toml",
                    "micrograde/reference/step_5/micrograd/value.py",

@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 from test_skeletons import without_docstring
 
-from grader.answer_key import KEY_FILE
 from grader.errors import ConfigError, ExerciseError, RubricError
 from grader.exercise import STEPS, Exercise, load_exercise
-from grader.handout import build_handout, handout_files, strip_tests, stubs_of
+from grader.handout.answer_key import KEY_FILE
+from grader.handout.build import build_handout, handout_files, strip_tests, stubs_of
 from grader.harness.home import load_key
 from grader.rubric import Rubric, load_rubric
 from grader.trusted import run_reference

@@ -11,8 +11,8 @@ from grader.exercise import Check
 from grader.feedback import feedback_text
 from grader.harness.compare import DEFAULT_TOL
 from grader.judge import Verdict, judge
-from grader.runner import CheckRun
 from grader.trusted import ReferenceRun
+from grader.wire import CheckRun
 
 CHECK = Check("multiply_backward", 2, lambda: None, ())
 TOL = list(DEFAULT_TOL)

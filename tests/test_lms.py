@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch_input import staged
-from grader.lms import RESERVED_NAMES, Submission, discover, safe_id, strip_resubmission
+from grader.batch.input import staged
+from grader.batch.lms import RESERVED_NAMES, Submission, discover, safe_id, strip_resubmission
 
 
 def _touch(folder: Path, name: str, text: str = "x = 1\n") -> Path:

@@ -15,7 +15,7 @@ import pytest
 from browser import DESKTOP, PHONE, SCREENSHOTS
 from classroom import HOSTILE, SEED
 
-from grader.gradebook import CheckOutcome, Row
+from grader.batch.gradebook import CheckOutcome, Row
 from grader.report.overview import render_overview
 
 pytestmark = pytest.mark.browser

@@ -6,9 +6,11 @@ copied into every verdict the grader makes, so these checks do not trust the ref
 """
 
 import math
+import os
 import random
 import sys
 import types
+import warnings
 from typing import Any
 
 import pytest
@@ -82,21 +84,37 @@ def torch_backend(torch: Any) -> Backend:
     )
 
 
-@pytest.mark.parametrize("seed", GRAPH_SEEDS)
-def test_values_and_gradients_match_torch(seed: int) -> None:
-    torch = pytest.importorskip("torch", exc_type=ImportError)  # also a broken install
-    program = random_program(random.Random(seed))
-    tensors, total = evaluate(program, torch_backend(torch))
-    for tensor in tensors:
-        if not tensor.is_leaf:
-            tensor.retain_grad()  # compare every node's gradient, not only the leaves'
-    total.backward()
-    nodes, _ = run_graph(program, REF5.Value)
-    for i, (node, tensor) in enumerate(zip(nodes, tensors, strict=True)):
-        torch_grad = 0.0 if tensor.grad is None else tensor.grad.item()
-        where = f"n{i}\n{program.describe()}"
-        assert close(node.data, tensor.item()), f"value of {where}"
-        assert close(node.grad, torch_grad), f"grad {node.grad} != {torch_grad} of {where}"
+def _torch() -> Any:
+    """PyTorch, or one skip that says why (a failure where CI requires it)."""
+    try:
+        with warnings.catch_warnings():
+            # torch warns at import when NumPy is absent; none of this uses NumPy.
+            warnings.filterwarnings("ignore", "Failed to initialize NumPy", UserWarning)
+            import torch
+    except ImportError as missing:  # also a broken install
+        reason = (f"PyTorch is not installed ({missing}): the {len(GRAPH_SEEDS)} random graphs "
+                  "are checked against central differences only (pip install torch==2.13.0)")
+        if os.environ.get("MICROGRADE_REQUIRE_TORCH") == "1":
+            pytest.fail(f"MICROGRADE_REQUIRE_TORCH=1 but {reason}", pytrace=False)
+        pytest.skip(reason)
+    return torch
+
+
+def test_values_and_gradients_match_torch_on_every_random_graph() -> None:
+    torch = _torch()
+    for seed in GRAPH_SEEDS:
+        program = random_program(random.Random(seed))
+        tensors, total = evaluate(program, torch_backend(torch))
+        for tensor in tensors:
+            if not tensor.is_leaf:
+                tensor.retain_grad()  # compare every node's gradient, not only the leaves'
+        total.backward()
+        nodes, _ = run_graph(program, REF5.Value)
+        for i, (node, tensor) in enumerate(zip(nodes, tensors, strict=True)):
+            torch_grad = 0.0 if tensor.grad is None else tensor.grad.item()
+            where = f"n{i} of graph seed {seed}\n{program.describe()}"
+            assert close(node.data, tensor.item()), f"value of {where}"
+            assert close(node.grad, torch_grad), f"grad {node.grad} != {torch_grad} of {where}"
 
 
 # ---------------------------------------------------------------------------------------

@@ -97,7 +97,7 @@ class FakeExecution(Execution):
 
     def finish(self):
         self.finished = True
-        return ExitStatus(code=-9, killed=True) if self.killed else self.status
+        return ExitStatus(code=-9) if self.killed else self.status
 
 
 class FakeSandbox(Sandbox):

@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from grader.output import dump_json
+from grader.files import dump_json
 from grader.wire import MAX_DEPTH, BadRecord, parse_record
 
 END = {"kind": "end", "check": "add", "outcome": "passed", "duration": 0.25, "stdout": "",

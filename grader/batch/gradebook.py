@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.exercise import STEPS
-from grader.output import dump_json, write_atomic
+from grader.files import dump_json, write_atomic
+from grader.models import points
 
 HEADER = ("submission", "status", "score", "max_score", *(f"step_{k}" for k in STEPS),
           "seed", "late", "message")
@@ -116,13 +117,6 @@ def normalize_failure(feedback: str) -> str:
     return sys.intern(text)
 
 
-def number(value: float | None) -> str:
-    """A score as people write it: ``20``, ``16.5``, never ``20.0`` or ``1e-07``."""
-    if value is None:
-        return ""
-    return f"{value:.6f}".rstrip("0").rstrip(".") or "0"
-
-
 def _text_cell(text: str) -> str:
     return f"'{text}" if text.startswith(_FORMULA_START) else text
 
@@ -132,8 +126,8 @@ def gradebook_csv(rows: Sequence[Row]) -> bytes:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     for row in rows:
-        writer.writerow([row.submission, row.status, number(row.score), number(row.max_score),
-                         *(number(s) for s in row.steps), "" if row.seed is None else row.seed,
+        writer.writerow([row.submission, row.status, points(row.score), points(row.max_score),
+                         *(points(s) for s in row.steps), "" if row.seed is None else row.seed,
                          "yes" if row.late else "", _text_cell(row.message)])
     return out.getvalue().encode("utf-8")
 
@@ -145,10 +139,10 @@ def checks_csv(rows: Sequence[Row], ids: Sequence[str]) -> bytes:
                      *(f"{cid}:status" for cid in ids)])
     for row in rows:
         by_id = {c.id: c for c in row.checks}
-        points = [number(by_id[c].score) if c in by_id else "" for c in ids]
+        scores = [points(by_id[c].score) if c in by_id else "" for c in ids]
         statuses = [by_id[c].status if c in by_id else "" for c in ids]
-        writer.writerow([row.submission, row.status, number(row.score), number(row.max_score),
-                         *points, *statuses])
+        writer.writerow([row.submission, row.status, points(row.score), points(row.max_score),
+                         *scores, *statuses])
     return out.getvalue().encode("utf-8")
 
 

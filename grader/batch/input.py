@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
+from grader.batch.lms import Submission, parse_entry
 from grader.errors import ConfigError, SubmissionRejected
 from grader.intake.paths import is_junk_name, member_path
-from grader.lms import Submission, parse_entry
 
 MiB = 1 << 20
 MAX_MEMBERS = 100_000

@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
-from grader.bundle import bundle_digest
+from grader.batch.lms import Submission
 from grader.exercise import Exercise
-from grader.lms import Submission
-from grader.output import dump_json, write_atomic
+from grader.files import dump_json, write_atomic
+from grader.sandbox.bundle import bundle_digest
 from grader.settings import Settings
 
 KEY_FILE = ".key"
-GRADER_DIR = Path(__file__).resolve().parent
+GRADER_DIR = Path(__file__).resolve().parents[1]
 # A file this large is over intake's limits and will be rejected anyway: its size and
 # modification time stand for its bytes, so hashing never reads gigabytes.
 HASH_CAP = 64 << 20

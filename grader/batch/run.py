@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from grader import __version__
-from grader.batch_input import class_folder, staged
-from grader.batch_keys import (
+from grader.batch.gradebook import Row, read_row, write_gradebooks
+from grader.batch.input import class_folder, staged
+from grader.batch.keys import (
     Key,
     batch_fingerprint,
     changed,
@@ -37,13 +38,13 @@ from grader.batch_keys import (
     submission_key,
     write_key,
 )
-from grader.batch_stop import StoppableSandbox
+from grader.batch.lms import Submission, discover
+from grader.batch.stop import StoppableSandbox
 from grader.errors import ConfigError, GraderError, SandboxError
 from grader.exercise import STEPS, Exercise
-from grader.gradebook import Row, read_row, write_gradebooks
-from grader.lms import Submission, discover
+from grader.files import dump_json, write_atomic
 from grader.models import GradeResult
-from grader.output import dump_json, write_atomic, write_results
+from grader.output import write_results
 from grader.pipeline import GradeRequest, grade_submission, new_seed
 from grader.report.overview import render_overview
 from grader.rubric import Rubric

@@ -1,4 +1,4 @@
-"""Options and argument parsing shared by the command modules (one definition each)."""
+"""Options and argument parsing shared by the commands: one definition of each."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from grader.exercise import STEPS
 from grader.sandbox.select import CHOICES
 
 F = TypeVar("F", bound=Callable[..., Any])
+MAX_SEED = 2**31 - 1
 
 
 def parse_steps(value: str | None) -> tuple[int, ...]:
@@ -36,8 +37,15 @@ steps_option = click.option(
     "--steps", "steps_text", metavar="1,2,...", help="Grade only these steps (default: all five).")
 
 
+def seed_option(help: str = "Replay a grading with this seed (see results.json); default: "
+                            "a new one.", default: int | None = None) -> Callable[[F], F]:
+    return click.option("--seed", type=click.IntRange(0, MAX_SEED), default=default,
+                        show_default=default is not None, help=help)
+
+
 def settings_option(what: str = "limits and time budgets") -> Callable[[F], F]:
     return click.option(
         "--settings", "settings_path", type=click.Path(exists=True, dir_okay=False,
                                                        path_type=Path),
-        help=f"A TOML file overriding {what} (see docs/settings.md).")
+        help=f"A TOML file overriding {what}: the [limits], [time] and [docker] tables of "
+             "the defaults, same keys (the settings page of the documentation lists them).")

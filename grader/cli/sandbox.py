@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from grader.cli_options import settings_option
+from grader.cli.options import settings_option
 from grader.exercise import load_exercise
 from grader.settings import load_settings
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from grader.models import CheckResult, GradeResult
+from grader.models import CheckResult, GradeResult, points
 
 MAX_FAILURES = 3
 _COLOURS = {"passed": "green", "failed": "red", "error": "red", "timeout": "magenta",
@@ -19,7 +19,7 @@ def print_summary(result: GradeResult, out_dir: Path | None = None) -> None:
         click.secho(f"{result.submission}: rejected: {result.message}", fg="red", bold=True)
         _report_link(out_dir)
         return
-    click.secho(f"{result.submission}: {_points(result.score)}/{_points(result.max_score)} "
+    click.secho(f"{result.submission}: {points(result.score)}/{points(result.max_score)} "
                 f"(seed {result.seed}, {result.sandbox} sandbox, {result.duration:.1f} s)",
                 bold=True)
     for step in result.steps:
@@ -27,8 +27,8 @@ def print_summary(result: GradeResult, out_dir: Path | None = None) -> None:
             continue
         passed = sum(c.status == "passed" for c in step.checks)
         colour = "green" if passed == len(step.checks) else "yellow" if passed else "red"
-        click.secho(f"  step {step.step} {step.title:<24} {_points(step.score):>5}/"
-                    f"{_points(step.max_score):<4} {passed}/{len(step.checks)} checks",
+        click.secho(f"  step {step.step} {step.title:<24} {points(step.score):>5}/"
+                    f"{points(step.max_score):<4} {passed}/{len(step.checks)} checks",
                     fg=colour)
     failures = [c for s in result.steps if s.graded for c in s.checks if c.status != "passed"]
     for check in failures[:MAX_FAILURES]:
@@ -52,7 +52,7 @@ def print_check_summary(result: GradeResult) -> None:
     graded = [c for s in result.steps if s.graded for c in s.checks]
     passed = sum(c.status == "passed" for c in graded)
     click.secho(f"{result.submission}: {passed} of {len(graded)} public checks passed, "
-                f"{_points(result.score)}/{_points(result.max_score)} points "
+                f"{points(result.score)}/{points(result.max_score)} points "
                 f"({result.duration:.1f} s)", bold=True,
                 fg="green" if passed == len(graded) else None)
     for step in result.steps:
@@ -61,8 +61,8 @@ def print_check_summary(result: GradeResult) -> None:
         ok = sum(c.status == "passed" for c in step.checks)
         colour = "green" if ok == len(step.checks) else "yellow" if ok else "red"
         counts = f"{ok}/{len(step.checks)}"
-        points = f"{_points(step.score)}/{_points(step.max_score)}"
-        click.secho(f"  step {step.step} {step.title:<24} {counts:>5} checks {points:>9} points",
+        earned = f"{points(step.score)}/{points(step.max_score)}"
+        click.secho(f"  step {step.step} {step.title:<24} {counts:>5} checks {earned:>9} points",
                     fg=colour)
         failed = [c for c in step.checks if c.status != "passed"]
         if failed:  # the first one only: the counts above say how many more there are
@@ -73,7 +73,3 @@ def _failure_line(check: CheckResult) -> str:
     status = click.style(f"{check.status:>7}", fg=_COLOURS[check.status])
     text = check.feedback if len(check.feedback) <= 160 else check.feedback[:159] + "…"
     return f"  {status} {check.title}: {text}"
-
-
-def _points(value: float) -> str:
-    return f"{value:g}"

@@ -28,7 +28,7 @@ from typing import Any
 
 from grader.errors import ConfigError
 from grader.exercise import Check, Exercise
-from grader.output import write_atomic
+from grader.files import write_atomic
 from grader.rubric import Rubric
 from grader.trusted import ReferenceRun, run_reference
 

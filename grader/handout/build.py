@@ -27,13 +27,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from grader import __version__
-from grader.answer_key import KEY_FILE, PUBLIC_SEED, answer_key_json, build_answer_key
+from grader import __version__, syntax
 from grader.errors import ConfigError, ExerciseError
 from grader.exercise import HANDOUT_MARKER, STEP_TITLES, STEPS, Exercise, load_exercise
+from grader.handout.answer_key import KEY_FILE, PUBLIC_SEED, answer_key_json, build_answer_key
 from grader.rubric import Rubric
 
-HARNESS_DIR = Path(__file__).with_name("harness")
+HARNESS_DIR = Path(__file__).resolve().parents[1] / "harness"
 _HEADER = re.compile(r"^\s*\[")
 
 
@@ -128,7 +128,7 @@ def stubs_of(package: Path) -> list[tuple[str, str]]:
     """``(message, file)`` of every ``raise NotImplementedError("...")`` in a skeleton."""
     found = []
     for path in sorted(package.glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(syntax.parse(path.read_text(encoding="utf-8"), path.name)):
             if (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
                     and isinstance(node.exc.func, ast.Name)
                     and node.exc.func.id == "NotImplementedError" and node.exc.args
@@ -145,7 +145,7 @@ def strip_tests(source: str, hidden: set[str]) -> str:
     Works on lines, guided by the syntax tree, so every comment and blank line of what
     remains is kept as written; imports that only the removed tests used go too.
     """
-    tree = ast.parse(source)
+    tree = syntax.parse(source)
     removed = [node for node in tree.body
                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
                and node.name.startswith("test_") and node.name[5:] in hidden]
@@ -166,7 +166,7 @@ def _used_names(tree: ast.AST) -> set[str]:
 
 def _drop_unused_imports(source: str, used_before: set[str]) -> str:
     """Drop the imports that were used before the cut and are not used any more."""
-    tree = ast.parse(source)
+    tree = syntax.parse(source)
     used = _used_names(tree)
     lines = source.splitlines(keepends=True)
     for node in reversed(tree.body):
@@ -189,8 +189,8 @@ def _bound(alias: ast.alias) -> str:
 def _require_sound(source: str, removed: set[str]) -> None:
     """The cut must leave a module that compiles and no longer mentions what it removed."""
     try:
-        tree = ast.parse(source)
-        compile(tree, "<hand-out test file>", "exec")
+        tree = syntax.parse(source)
+        syntax.compile_tree(tree, "<hand-out test file>")
     except SyntaxError as exc:
         raise ExerciseError(f"cutting hidden checks out left a broken test file: {exc}") from exc
     still = removed & _used_names(tree)

@@ -62,7 +62,7 @@ def _type_name(kind: type) -> str:
     try:
         name = type.__getattribute__(kind, "__qualname__")
         module = type.__getattribute__(kind, "__module__")
-    except Exception:  # pragma: no cover - metaclass games
+    except Exception:  # noqa: BLE001 - metaclass games; pragma: no cover
         return "<unknown type>"
     name = name if type(name) is str else "<unknown type>"
     if type(module) is str and module not in ("builtins", "__main__"):

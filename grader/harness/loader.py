@@ -62,7 +62,7 @@ class Loader:
             self._emit({"kind": "loading", "module": module_name})
             try:
                 self._modules[module_name] = importlib.import_module(module_name)
-            except (Exception, SystemExit) as exc:
+            except (Exception, SystemExit) as exc:  # noqa: BLE001 - student code at import
                 self._failures[module_name] = failure = exc
             self._emit({"kind": "loaded", "module": module_name, "ok": failure is None})
         if failure is not None:
@@ -75,5 +75,5 @@ class Loader:
 def _safe_str(exc: BaseException) -> str:
     try:
         return str(exc)[:500]
-    except Exception:
+    except Exception:  # noqa: BLE001 - a student's __str__ may raise anything
         return "<unprintable>"

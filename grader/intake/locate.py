@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from grader import syntax
 from grader.intake.model import CLASS_NAMES, list_paths
 
 _CLASS_LINE = re.compile(r"^class\s+(" + "|".join(CLASS_NAMES) + r")\b", re.MULTILINE)
@@ -74,7 +75,7 @@ def scan_bytes(data: bytes, label: str) -> Scan:
 def scan_text(text: str, label: str) -> Scan:
     """Scan decoded source text for top-level class statements (ast first, regex as fallback)."""
     try:
-        tree = ast.parse(text, filename=label)
+        tree = syntax.parse(text, label)
     except SyntaxError as error:
         where = f"line {error.lineno}: " if error.lineno else ""
         return Scan(_regex_classes(text), f"{label} does not parse ({where}{error.msg})")

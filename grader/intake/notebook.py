@@ -99,13 +99,13 @@ def _read(data: bytes, label: str) -> tuple[Any, list[str]]:
         try:
             reads: Callable[..., Any] = _nbformat().reads
             notebook = reads(text, as_version=4)
-        except Exception as error:  # nbformat raises many kinds (ValidationError, TypeError...)
+        except Exception as error:  # noqa: BLE001 - nbformat raises many kinds (ValidationError, TypeError...)
             raise SubmissionRejected(
                 f"{label} is JSON but not a valid Jupyter notebook ({_first_line(error)})"
             ) from None
         try:
             _nbformat().validate(notebook)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any malformed notebook is the student's
             return notebook, [f"{label} does not fully follow the notebook format "
                               f"({_first_line(error)}); its code cells were read anyway"]
     return notebook, []

@@ -1,7 +1,7 @@
 """Grade inside Gradescope's autograder container and write its ``results.json``.
 
-Gradescope runs ``run_autograder`` (see ``grader.gradescope_export``) with the student's
-files in /autograder/submission and reads /autograder/results/results.json. The grading is
+Gradescope runs ``run_autograder`` (see ``gradescope_export``) with the student's files
+in /autograder/submission and reads /autograder/results/results.json. The grading is
 micrograde's own, with the ``local`` backend (Gradescope's container is the sandbox there);
 only the output is translated:
 
@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
-from grader.models import CheckResult, GradeResult, StepResult
-from grader.output import dump_json, write_atomic
+from grader.files import dump_json, write_atomic
+from grader.models import CheckResult, GradeResult, StepResult, points
 
 SUBMISSION_DIR = Path("/autograder/submission")
 RESULTS_PATH = Path("/autograder/results/results.json")
@@ -130,7 +130,7 @@ def _rejected_test(result: GradeResult, total: float) -> dict[str, Any]:
 
 def _summary(result: GradeResult) -> str:
     hidden = any(c.visibility == "hidden" for s in result.steps for c in s.checks)
-    lines = [f"{_points(result.score)} of {_points(result.max_score)} points: "
+    lines = [f"{points(result.score)} of {points(result.max_score)} points: "
              f"{result.message}."]
     if hidden:
         lines.append("Hidden checks show only their title and passed/failed, once grades "
@@ -140,10 +140,6 @@ def _summary(result: GradeResult) -> str:
         lines += [f"- {note}" for note in result.notes[:MAX_NOTES]]
     lines.append(f"(micrograde {result.grader_version}, seed {result.seed})")
     return "\n".join(lines)
-
-
-def _points(value: float) -> str:
-    return f"{value:g}"
 
 
 def crash_results(details: str, duration: float) -> dict[str, Any]:

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from grader.errors import ConfigError
 from grader.exercise import Exercise
-from grader.output import write_atomic
+from grader.files import write_atomic
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 SOURCE = "micrograde"
 CONTENT = ("reference", "tests/steps", "rubrics")
 PROJECT_FILES = ("pyproject.toml", "README.md")

@@ -19,37 +19,9 @@ from markupsafe import Markup
 from grader.harness.compare import compare
 from grader.harness.graph import UNNAMED, topological
 from grader.report.graph_layout import Layout, columns, layout
+from grader.report.graph_nodes import NodeView, Reading
 from grader.report.graph_svg import LINE, PAD, draw_graph
 from grader.report.text import distinct_numbers, short_number
-
-
-@dataclass(frozen=True)
-class Reading:
-    """One number of a node: what the student's code gave, and the reference's if different."""
-
-    yours: str
-    expected: str | None = None
-
-
-@dataclass(frozen=True)
-class NodeView:
-    name: str
-    op: str
-    children: tuple[str, ...]
-    value: Reading
-    grad: Reading
-    problems: tuple[str, ...]
-    first: bool = False
-    output: bool = False
-
-    @property
-    def marker(self) -> str:
-        """The banner on the first node that differs, naming what differs there."""
-        if "wrong value" in self.problems:
-            return "first wrong value"
-        if "wrong gradient" in self.problems:
-            return "first wrong gradient"
-        return "first difference"
 
 
 @dataclass(frozen=True)

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
 from grader.report import palette
 from grader.report.graph_layout import COLUMN_GAP, MARGIN, Box, Layout, curve, curve_is_clear
+from grader.report.graph_nodes import NodeView
 from grader.report.svg import MONO, element, empty, figure_svg, fmt, group, text
 from grader.report.text import clip
-
-if TYPE_CHECKING:  # compgraph imports this module; the cycle exists only for type names
-    from grader.report.compgraph import NodeView
 
 LINE = 15.0  # one line of text in a node's box
 PAD = 6.0

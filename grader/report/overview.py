@@ -2,6 +2,9 @@
 
     render_overview(rows, out_dir)
 
+``rows`` are read through the ``Row`` protocol below (the batch's gradebook rows fit it),
+so the report does not depend on the batch.
+
 It shows the score distribution (an inline SVG histogram, with the same counts in a table),
 how often each step and each check was passed, the most frequent failures grouped (the
 feedback with its numbers taken out, so one bug on different inputs counts once), the
@@ -18,19 +21,60 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote
 
 from markupsafe import Markup
 
 from grader.exercise import STEP_TITLES, STEPS
-from grader.gradebook import Row, number
-from grader.output import write_atomic
+from grader.files import write_atomic
+from grader.models import points
 from grader.report import palette, svg
 from grader.report.render import environment
 
 BINS = 10
 TOP_FAILURES = 15
 TOP_SLOWEST = 10
+
+
+class CheckLine(Protocol):
+    """One check of one student, as the overview reads it."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def step(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def blame(self) -> str | None: ...
+    @property
+    def failure(self) -> str: ...
+
+
+class Row(Protocol):
+    """One student of the class, as the overview reads it (the batch's gradebook rows)."""
+
+    @property
+    def submission(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def max_score(self) -> float: ...
+    @property
+    def steps(self) -> tuple[float | None, ...]: ...
+    @property
+    def duration(self) -> float: ...
+    @property
+    def late(self) -> bool: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def checks(self) -> Sequence[CheckLine]: ...
 
 
 @dataclass(frozen=True)
@@ -110,9 +154,9 @@ def overview(rows: Sequence[Row]) -> Overview:
     return Overview(
         count=len(rows), graded=len(graded), rejected=len(rows) - len(graded),
         late=sum(r.late for r in rows),
-        mean=number(round(statistics.fmean(r.score for r in graded), 2)) if graded else "–",
-        median=number(statistics.median(r.score for r in graded)) if graded else "–",
-        max_score=number(max((r.max_score for r in graded), default=0.0)),
+        mean=points(round(statistics.fmean(r.score for r in graded), 2)) if graded else "–",
+        median=points(statistics.median(r.score for r in graded)) if graded else "–",
+        max_score=points(max((r.max_score for r in graded), default=0.0)),
         histogram=histogram(bins), bins=bins, steps=_step_rates(graded),
         checks=_check_rates(graded), failures=_failures(graded), blamed=_blamed(graded),
         rejections=tuple(line for line in lines if line.status != "graded"),
@@ -122,7 +166,7 @@ def overview(rows: Sequence[Row]) -> Overview:
 
 def _line(row: Row) -> StudentLine:
     return StudentLine(row.submission, f"./{quote(row.submission, safe='')}/index.html",
-                       row.status, number(row.score), number(row.max_score),
+                       row.status, points(row.score), points(row.max_score),
                        f"{row.duration:.1f}", row.late, row.message)
 
 
@@ -142,7 +186,7 @@ def _step_rates(graded: list[Row]) -> tuple[Rate, ...]:
         scored = [r for r in graded if r.steps[index] is not None]
         full = [r for r in scored
                 if all(c.status == "passed" for c in r.checks if c.step == step)]
-        mean = (number(round(statistics.fmean(r.steps[index] or 0.0 for r in scored), 2))
+        mean = (points(round(statistics.fmean(r.steps[index] or 0.0 for r in scored), 2))
                 if scored else "–")
         rates.append(Rate(f"Step {step}: {STEP_TITLES[step]}", "all checks passed",
                           len(full), len(scored), mean))

@@ -16,8 +16,8 @@ from pathlib import Path
 import jinja2
 
 from grader import __version__
+from grader.files import write_atomic
 from grader.models import GradeResult
-from grader.output import write_atomic
 from grader.report import palette
 from grader.report.views import STATUS_LABELS, ReportView, StepView, report_view
 

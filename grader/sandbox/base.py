@@ -37,11 +37,9 @@ class ExitStatus:
     """How a sandbox run ended, as far as the backend can tell."""
 
     code: int | None
-    killed: bool = False
     oom_killed: bool = False
     output_exceeded: bool = False
     stderr_tail: str = ""
-    dropped_lines: int = 0
 
     def describe(self) -> str:
         if self.oom_killed:
@@ -74,7 +72,6 @@ class LinePump:
     budget: int
     lines: queue.Queue[bytes] = field(default_factory=queue.Queue)
     exceeded: bool = False
-    dropped: int = 0
     _total: int = 0
 
     def start(self, chunks: Iterable[bytes], on_exceeded: Any) -> threading.Thread:
@@ -92,7 +89,7 @@ class LinePump:
                     on_exceeded()
                     break
                 pending = self._split(pending + chunk)
-        except Exception:  # a broken pipe or socket ends the stream like EOF does
+        except Exception:  # noqa: BLE001 - a broken pipe or socket ends the stream like EOF
             pass
         finally:
             if pending and len(pending) <= MAX_LINE:
@@ -104,10 +101,7 @@ class LinePump:
         for line in complete:
             if len(line) <= MAX_LINE:
                 self.lines.put(line)
-            else:
-                self.dropped += 1
         if len(rest) > MAX_LINE:
-            self.dropped += 1
             return b""
         return rest
 

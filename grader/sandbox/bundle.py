@@ -16,7 +16,7 @@ from pathlib import Path
 
 from grader.exercise import Exercise
 
-HARNESS_DIR = Path(__file__).with_name("harness")
+HARNESS_DIR = Path(__file__).resolve().parents[1] / "harness"
 PYTEST_INI = "[pytest]\npython_files = test_step*.py\npython_functions = test_*\n"
 
 

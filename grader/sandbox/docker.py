@@ -267,10 +267,9 @@ class DockerExecution(Execution):
                 self._pump_thread.join(timeout=5)
             reaper.release(self._id)
             reaper.remove(self._api, self._id, self._directory)
-        return ExitStatus(code=code, killed=self._killed, oom_killed=oom,
+        return ExitStatus(code=code, oom_killed=oom,
                           output_exceeded=self.pump.exceeded or self._stderr_exceeded,
-                          stderr_tail=self._stderr[-STDERR_TAIL:].decode("utf-8", "replace"),
-                          dropped_lines=self.pump.dropped)
+                          stderr_tail=self._stderr[-STDERR_TAIL:].decode("utf-8", "replace"))
 
     @property
     def _stderr_exceeded(self) -> bool:

@@ -10,10 +10,10 @@ The build context is assembled in a temporary directory (see docs/docker.md):
 
     Dockerfile   grader/sandbox/image/Dockerfile (its base is the build argument BASE)
     wheels/      pip, pytest and pytest-json-report as wheels the *host* downloaded
-    bundle/      grader.bundle.write_bundle, byte-compiled (see _compile_bundle)
+    bundle/      grader.sandbox.bundle.write_bundle, byte-compiled (see _compile_bundle)
 
 Where no container registry answers, the base is made from Debian packages by
-``scripts/build-base-image.sh`` (debootstrap + docker import). Nothing here runs at
+``grader/sandbox/image/build-base-image.sh`` (debootstrap + docker import). Nothing here runs at
 grading time: grading only looks the tag up, it never builds or pulls.
 """
 
@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
-from grader.bundle import bundle_digest, write_bundle
 from grader.errors import SandboxImageError
 from grader.exercise import Exercise
+from grader.sandbox.bundle import bundle_digest, write_bundle
 
 DOCKERFILE = Path(__file__).with_name("image") / "Dockerfile"
 REPOSITORY = "micrograde-sandbox"
@@ -45,7 +45,7 @@ OFFLINE_BASE = "micrograde-base:bookworm"
 # Both bases carry CPython 3.11 (the official slim image and Debian bookworm's python3).
 IMAGE_PYTHON = "3.11"
 PINNED = ("pytest", "pytest-json-report")
-SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+BASE_SCRIPT = Path(__file__).with_name("image") / "build-base-image.sh"
 
 Say = Callable[[str], None]
 
@@ -179,17 +179,14 @@ def _registry_answers(client: Any, name: str) -> bool:
 def _ensure_offline_base(client: Any, say: Say) -> None:
     if _present(client, OFFLINE_BASE):
         return
-    script = SCRIPTS / "build-base-image.sh"
-    if not script.exists():
-        raise SandboxImageError(f"{OFFLINE_BASE} is missing and {script} is not there to "
-                                "make it: run micrograde from a checkout, or docker load it")
+    script = BASE_SCRIPT
     say(f"making {OFFLINE_BASE} with {script.name} (debootstrap; about a minute)")
     done = subprocess.run(["bash", str(script)], env=dict(os.environ, BASE_IMAGE=OFFLINE_BASE),
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-10:])
-        raise SandboxImageError(f"{script.name} failed (it needs root; see docs/docker.md, "
-                                f"step 2):\n{tail}")
+        raise SandboxImageError(f"{script.name} failed (it needs root, debootstrap and "
+                                f"network access to a Debian mirror):\n{tail}")
 
 
 def remove_stale_images(client: Any, keep: str) -> list[str]:

@@ -24,9 +24,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, ClassVar
 
-from grader.bundle import write_bundle
 from grader.exercise import Exercise
 from grader.sandbox.base import STDERR_TAIL, Execution, ExitStatus, LinePump, Sandbox, SandboxJob
+from grader.sandbox.bundle import write_bundle
 from grader.settings import Limits
 
 # Runs first in the child: apply the limits, then become the harness. (A launcher instead
@@ -80,7 +80,6 @@ class LocalExecution(Execution):
         super().__init__(LinePump(job.limits.output_mb * _MiB))
         self._root = root
         self._marker = uuid.uuid4().hex
-        self._killed = False
         self._stderr = bytearray()
         spec = dict(job.job, workspace=str(root / "workspace"))
         self._proc = subprocess.Popen(
@@ -105,7 +104,6 @@ class LocalExecution(Execution):
         }
 
     def kill(self) -> None:
-        self._killed = True
         try:
             os.killpg(self._proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -122,10 +120,9 @@ class LocalExecution(Execution):
         for thread in self._threads:
             thread.join(timeout=5)
         shutil.rmtree(self._root, ignore_errors=True)
-        return ExitStatus(code=code, killed=self._killed,
+        return ExitStatus(code=code,
                           output_exceeded=self.pump.exceeded,
-                          stderr_tail=self._stderr[-STDERR_TAIL:].decode("utf-8", "replace"),
-                          dropped_lines=self.pump.dropped)
+                          stderr_tail=self._stderr[-STDERR_TAIL:].decode("utf-8", "replace"))
 
 
 def _chunks(stream: IO[bytes]) -> Iterator[bytes]:

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.bundle import bundle_files
 from grader.exercise import Exercise
 from grader.sandbox import reaper
 from grader.sandbox.base import EOF_MARK, ExitStatus
+from grader.sandbox.bundle import bundle_files
 from grader.sandbox.docker import DockerExecution, DockerSandbox
 from grader.sandbox.hardening import PYTHON, Spec, new_run_id, this_process
 from grader.settings import Settings

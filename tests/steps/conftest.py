@@ -31,8 +31,8 @@ def pytest_configure(config):
         _skip_reason = HOW
         return
     try:
-        from grader.answer_key import PUBLIC_SEED, build_answer_key
         from grader.exercise import load_exercise
+        from grader.handout.answer_key import PUBLIC_SEED, build_answer_key
         from grader.harness import home
         from grader.rubric import load_rubric
     except ImportError as exc:

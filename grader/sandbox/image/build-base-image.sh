@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the base image micrograde-base:bookworm without any container registry.
 #
-#   scripts/build-base-image.sh [--force]
+#   grader/sandbox/image/build-base-image.sh [--force]
 #
 # It makes a minimal Debian bookworm root file system with debootstrap (from
 # the Debian mirror this machine's apt already uses), with Debian's python3

@@ -1,0 +1,17 @@
+"""Grading a whole class: many submissions, resumably, into gradebooks and an overview.
+
+    run.py        the batch itself: plan, grade in parallel, write each result, gradebooks
+    input.py      the class folder (or a .zip of one, unpacked safely)
+    lms.py        Canvas and Moodle download names -> one submission per student
+    keys.py       content keys: what changed since the last run, so a rerun resumes
+    stop.py       a sandbox wrapper that Ctrl-C can stop all at once
+    gradebook.py  gradebook.csv, gradebook-checks.csv, gradebook.json
+
+Homes of what is planned here: ``executors.py`` (where submissions are graded: the thread
+pool, a Dask cluster), ``overrides.py`` (staff adjustments to grades), ``students.py`` (the
+files safe to hand back to each student) and ``similarity.py`` (similarity screening).
+"""
+
+from grader.batch.run import BatchRequest, BatchSummary, Done, run_batch
+
+__all__ = ["BatchRequest", "BatchSummary", "Done", "run_batch"]
