@@ -40,15 +40,23 @@ MUL = ("other.grad += self.data * out.grad", "other.grad += other.data * out.gra
 BUGS = {
     "mul_backward": ("value.py", *MUL),
     "rsub_reversed": ("value.py", "return other + (-self)", "return self + (-other)"),
-    "power_rule": ("value.py", "self.grad += n * self.data ** (n - 1) * out.grad",
-                   "self.grad += (n * self.data) ** (n - 1) * out.grad"),
-    "assign_not_accumulate": ("value.py", "self.grad += out.grad\n            other.grad += "
-                              "out.grad", "self.grad = out.grad\n            other.grad = "
-                              "out.grad"),
+    "power_rule": (
+        "value.py",
+        "self.grad += n * self.data ** (n - 1) * out.grad",
+        "self.grad += (n * self.data) ** (n - 1) * out.grad",
+    ),
+    "assign_not_accumulate": (
+        "value.py",
+        "self.grad += out.grad\n            other.grad += out.grad",
+        "self.grad = out.grad\n            other.grad = out.grad",
+    ),
     "no_zero_grad": ("mlp.py", "            p.grad = 0", "            pass"),
     "relu_on_output": ("mlp.py", "nonlin=i != last", "nonlin=True"),
-    "tanh_overflow": ("value.py", "t = math.tanh(self.data)",
-                      "t = (math.exp(2 * self.data) - 1) / (math.exp(2 * self.data) + 1)"),
+    "tanh_overflow": (
+        "value.py",
+        "t = math.tanh(self.data)",
+        "t = (math.exp(2 * self.data) - 1) / (math.exp(2 * self.data) + 1)",
+    ),
 }
 SHAPES = ("single_file", "loose_files", "package_zip", "notebook", "karpathy_zip")
 
@@ -62,8 +70,11 @@ def _zip(files: dict[str, bytes]) -> bytes:
 
 
 def _folder(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and "__pycache__" not in p.parts}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 def _package(step: int, edit: tuple[str, str, str] | None = None) -> dict[str, bytes]:
@@ -101,11 +112,16 @@ def correct(index: int) -> dict[str, bytes]:
     if shape == "single_file":
         return {"micrograd.py": (COMPLETE / "single_file.py").read_bytes() + stamp}
     if shape == "loose_files":
-        return {"value.py": (COMPLETE / "loose_files" / "value.py").read_bytes() + stamp,
-                "mlp.py": (COMPLETE / "loose_files" / "mlp.py").read_bytes()}
+        return {
+            "value.py": (COMPLETE / "loose_files" / "value.py").read_bytes() + stamp,
+            "mlp.py": (COMPLETE / "loose_files" / "mlp.py").read_bytes(),
+        }
     if shape == "notebook":
-        text = (COMPLETE / "notebook.ipynb").read_text().replace(
-            "My autograd engine", f"Student {index}'s autograd engine")
+        text = (
+            (COMPLETE / "notebook.ipynb")
+            .read_text()
+            .replace("My autograd engine", f"Student {index}'s autograd engine")
+        )
         return {"micrograd.ipynb": text.encode()}
     folder = COMPLETE / ("package" if shape == "package_zip" else "karpathy")
     files = _folder(folder)
@@ -117,9 +133,12 @@ def correct(index: int) -> dict[str, bytes]:
 def build_class(root: Path, count: int) -> dict[str, str]:
     """Write ``count`` submissions; returns student id -> kind."""
     writer = Writer(root)
-    plan = (["correct"] * 40 + [f"bug:{b}" for b in BUGS for _ in range(6)]
-            + [f"partial:{k}" for k in (1, 2, 3, 4) for _ in range(3)]
-            + ["syntax_error", "empty", "import_loop"] * 2)
+    plan = (
+        ["correct"] * 40
+        + [f"bug:{b}" for b in BUGS for _ in range(6)]
+        + [f"partial:{k}" for k in (1, 2, 3, 4) for _ in range(3)]
+        + ["syntax_error", "empty", "import_loop"] * 2
+    )
     random.Random(2024).shuffle(plan)
     for index in range(count):
         kind = plan[index % len(plan)]
@@ -141,8 +160,10 @@ def broken(kind: str) -> dict[str, bytes]:
         return {"value.py": b"class Value(:\n    pass\n"}
     if kind == "empty":
         return {"value.py": b""}
-    return {"value.py": b"from mlp import MLP\n\nclass Value:\n    pass\n",  # an import loop
-            "mlp.py": b"from value import Value\n\nclass MLP:\n    pass\n"}
+    return {
+        "value.py": b"from mlp import MLP\n\nclass Value:\n    pass\n",  # an import loop
+        "mlp.py": b"from value import Value\n\nclass MLP:\n    pass\n",
+    }
 
 
 class PeakMemory(threading.Thread):
@@ -167,8 +188,7 @@ class PeakMemory(threading.Thread):
 def timed(command: list[str]) -> tuple[float, int, str]:
     """Run ``command``; (seconds, its own peak RSS in KiB, stdout)."""
     started = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     watcher = PeakMemory(process.pid)
     watcher.start()
     stdout, stderr = process.communicate()
@@ -204,10 +224,28 @@ def run(args: argparse.Namespace, work: Path) -> int:
     micrograde = [sys.executable, "-m", "grader"]
     single_dir = work / "single"
     shutil.copytree(COMPLETE / "package", single_dir, dirs_exist_ok=True)
-    single, _, _ = timed([*micrograde, "grade", str(single_dir), "--sandbox", args.sandbox,
-                          "--out", str(work / "single-out")])
-    batch = [*micrograde, "batch", str(classroom), "--out", str(out), "--jobs",
-             str(args.jobs), "--sandbox", args.sandbox]
+    single, _, _ = timed(
+        [
+            *micrograde,
+            "grade",
+            str(single_dir),
+            "--sandbox",
+            args.sandbox,
+            "--out",
+            str(work / "single-out"),
+        ]
+    )
+    batch = [
+        *micrograde,
+        "batch",
+        str(classroom),
+        "--out",
+        str(out),
+        "--jobs",
+        str(args.jobs),
+        "--sandbox",
+        args.sandbox,
+    ]
     total, peak_kib, _ = timed(batch)
     children_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     rerun, _, rerun_log = timed(batch)
@@ -215,9 +253,17 @@ def run(args: argparse.Namespace, work: Path) -> int:
     return 0
 
 
-def report(args: argparse.Namespace, kinds: dict[str, str], out: Path, single: float,
-           total: float, peak_kib: int, children_kib: int, rerun: float,
-           rerun_log: str) -> None:
+def report(
+    args: argparse.Namespace,
+    kinds: dict[str, str],
+    out: Path,
+    single: float,
+    total: float,
+    peak_kib: int,
+    children_kib: int,
+    rerun: float,
+    rerun_log: str,
+) -> None:
     with (out / "gradebook.csv").open(newline="") as handle:
         rows = {r["submission"]: r for r in csv.DictReader(handle)}
     outcome: Counter[str] = Counter()
@@ -231,15 +277,20 @@ def report(args: argparse.Namespace, kinds: dict[str, str], out: Path, single: f
     print(f"single submission (micrograde grade, wall): {single:.2f} s")
     print(f"batch wall time: {total:.1f} s ({total / 60:.2f} min; target < 5 min)")
     print(f"submissions per minute: {count / total * 60:.1f}")
-    print(f"batch time per submission: {total / count:.3f} s = "
-          f"{total / count / single:.2f} x the single-submission time "
-          f"(one at a time would take {count * single / 60:.1f} min)")
-    print(f"grader peak RSS (its own process, VmHWM): {peak_kib / 1024:.1f} MiB "
-          f"(target < 300 MB)")
-    print(f"largest process of the runs (RUSAGE_CHILDREN, includes local sandboxes): "
-          f"{children_kib / 1024:.1f} MiB")
-    print(f"rerun (resume, nothing to grade): {rerun:.1f} s; "
-          f"log: {rerun_log.splitlines()[0] if rerun_log else ''}")
+    print(
+        f"batch time per submission: {total / count:.3f} s = "
+        f"{total / count / single:.2f} x the single-submission time "
+        f"(one at a time would take {count * single / 60:.1f} min)"
+    )
+    print(f"grader peak RSS (its own process, VmHWM): {peak_kib / 1024:.1f} MiB (target < 300 MB)")
+    print(
+        f"largest process of the runs (RUSAGE_CHILDREN, includes local sandboxes): "
+        f"{children_kib / 1024:.1f} MiB"
+    )
+    print(
+        f"rerun (resume, nothing to grade): {rerun:.1f} s; "
+        f"log: {rerun_log.splitlines()[0] if rerun_log else ''}"
+    )
     for line, number in sorted(outcome.items()):
         print(f"  {line}: {number}")
 

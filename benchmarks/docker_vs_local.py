@@ -42,23 +42,57 @@ from grader.sandbox.local import LocalSandbox
 from grader.settings import load_settings
 
 SUBMISSION = Path(__file__).resolve().parents[1] / "examples" / "complete" / "package"
-BARE_FLAGS = ["--rm", "--network", "none", "--read-only", "--tmpfs",
-              "/tmp:rw,nosuid,nodev,noexec,size=64m", "--memory", "512m", "--memory-swap",
-              "512m", "--pids-limit", "128", "--cpus", "1", "--user", "10001:10001",
-              "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--init",
-              "--ulimit", "core=0", "--ulimit", "nofile=256:256", "--log-driver", "none"]
+BARE_FLAGS = [
+    "--rm",
+    "--network",
+    "none",
+    "--read-only",
+    "--tmpfs",
+    "/tmp:rw,nosuid,nodev,noexec,size=64m",
+    "--memory",
+    "512m",
+    "--memory-swap",
+    "512m",
+    "--pids-limit",
+    "128",
+    "--cpus",
+    "1",
+    "--user",
+    "10001:10001",
+    "--cap-drop",
+    "ALL",
+    "--security-opt",
+    "no-new-privileges",
+    "--init",
+    "--ulimit",
+    "core=0",
+    "--ulimit",
+    "nofile=256:256",
+    "--log-driver",
+    "none",
+]
 BARE_TESTS = 55  # as many tests as the five steps have checks
 DAEMONS = ("dockerd", "containerd")
-ENGINE_CALLS = ("create_container", "attach", "start", "wait", "inspect_container",
-                "remove_container")
+ENGINE_CALLS = (
+    "create_container",
+    "attach",
+    "start",
+    "wait",
+    "inspect_container",
+    "remove_container",
+)
 
 
 def grade_once(sandbox: Sandbox) -> float:
     exercise = load_exercise()
     started = time.perf_counter()
-    result = grade_submission(GradeRequest(SUBMISSION), exercise=exercise,
-                              rubric=load_rubric(exercise), sandbox=sandbox,
-                              settings=load_settings())
+    result = grade_submission(
+        GradeRequest(SUBMISSION),
+        exercise=exercise,
+        rubric=load_rubric(exercise),
+        sandbox=sandbox,
+        settings=load_settings(),
+    )
     seconds = time.perf_counter() - started
     if result.score != result.max_score:
         raise SystemExit(f"{sandbox.name}: {result.score}/{result.max_score}: {result.message}")
@@ -76,15 +110,33 @@ def per_minute(task: Callable[[], Any], count: int) -> float:
 def bare_pytest(image: str) -> Iterator[Callable[[], None]]:
     """One hardened ``docker run`` of pytest on a file of BARE_TESTS trivial tests."""
     folder = Path(tempfile.mkdtemp(prefix="micrograde-bench-"))
-    tests = "".join(f"def test_{i}():\n    assert {i} + 1 == {i + 1}\n\n"
-                    for i in range(BARE_TESTS))
+    tests = "".join(
+        f"def test_{i}():\n    assert {i} + 1 == {i + 1}\n\n" for i in range(BARE_TESTS)
+    )
     (folder / "test_bare.py").write_text(tests)
     folder.chmod(0o755)
     (folder / "test_bare.py").chmod(0o644)
-    command = ["docker", "run", *BARE_FLAGS, "-v", f"{folder}:/workspace:ro", image,
-               "/opt/venv/bin/python3", "-I", "-B", "-m", "pytest", "-q", "-p",
-               "no:cacheprovider", "-p", "pytest_jsonreport.plugin", "--json-report",
-               "--json-report-file=none", "/workspace/test_bare.py"]
+    command = [
+        "docker",
+        "run",
+        *BARE_FLAGS,
+        "-v",
+        f"{folder}:/workspace:ro",
+        image,
+        "/opt/venv/bin/python3",
+        "-I",
+        "-B",
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "pytest_jsonreport.plugin",
+        "--json-report",
+        "--json-report-file=none",
+        "/workspace/test_bare.py",
+    ]
 
     def run() -> None:
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
@@ -105,13 +157,17 @@ def single(docker: Sandbox, local: Sandbox, runs: int) -> None:
             cpu[sandbox.name] += cpu_seconds() - before
     medians = {name: statistics.median(values) for name, values in times.items()}
     for name, values in times.items():
-        print(f"  {name:6} median {medians[name]:.3f} s  "
-              f"(min {min(values):.3f}, max {max(values):.3f}, n={len(values)});  "
-              f"CPU {cpu[name] / runs:.3f} s per grading")
+        print(
+            f"  {name:6} median {medians[name]:.3f} s  "
+            f"(min {min(values):.3f}, max {max(values):.3f}, n={len(values)});  "
+            f"CPU {cpu[name] / runs:.3f} s per grading"
+        )
     print(f"  ratio docker/local: {medians['docker'] / medians['local']:.2f} (target <= 1.5)")
     ceiling = {name: 2 * 60 / (total / runs) for name, total in cpu.items()}
-    print(f"  CPU-bound ceiling on 2 idle cores: docker {ceiling['docker']:.0f}/min, "
-          f"local {ceiling['local']:.0f}/min")
+    print(
+        f"  CPU-bound ceiling on 2 idle cores: docker {ceiling['docker']:.0f}/min, "
+        f"local {ceiling['local']:.0f}/min"
+    )
 
 
 CONTAINER_CPU = [0.0]  # seconds used by the containers this process removed
@@ -163,14 +219,20 @@ def _process_cpu(entry: Path) -> float:
 
 
 def throughput(docker: DockerSandbox, local: Sandbox, gradings: int, bare: bool) -> None:
-    print(f"  docker, 2 at a time: {per_minute(lambda: grade_once(docker), gradings):6.1f}"
-          f" submissions/min over {gradings} (target >= 120)")
-    print(f"  local,  2 at a time: {per_minute(lambda: grade_once(local), gradings):6.1f}"
-          f" submissions/min over {gradings}")
+    print(
+        f"  docker, 2 at a time: {per_minute(lambda: grade_once(docker), gradings):6.1f}"
+        f" submissions/min over {gradings} (target >= 120)"
+    )
+    print(
+        f"  local,  2 at a time: {per_minute(lambda: grade_once(local), gradings):6.1f}"
+        f" submissions/min over {gradings}"
+    )
     if bare:
         with bare_pytest(docker.image) as run:
-            print(f"  bare `docker run ... pytest` ({BARE_TESTS} trivial tests), 2 at a time: "
-                  f"{per_minute(run, gradings):6.1f} runs/min over {gradings}")
+            print(
+                f"  bare `docker run ... pytest` ({BARE_TESTS} trivial tests), 2 at a time: "
+                f"{per_minute(run, gradings):6.1f} runs/min over {gradings}"
+            )
 
 
 def profile(docker: DockerSandbox, runs: int) -> None:
@@ -213,6 +275,7 @@ def _timed(call: Callable[..., Any], into: list[float]) -> Callable[..., Any]:
             return call(*args, **kwargs)
         finally:
             into.append(time.perf_counter() - began)
+
     return timed
 
 
@@ -250,8 +313,10 @@ def main() -> None:
     docker = DockerSandbox.connect(exercise, settings)
     count_container_cpu(docker.api)
     local = LocalSandbox(exercise)
-    print(f"image {docker.image}; {os.cpu_count()} CPUs; load average before "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"image {docker.image}; {os.cpu_count()} CPUs; load average before "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
     try:
         grade_once(docker), grade_once(local)  # warm up: imports, caches, the reference
         print(f"(a) one grading of {SUBMISSION.relative_to(Path.cwd())}, {args.runs} times:")

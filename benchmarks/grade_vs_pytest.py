@@ -44,16 +44,29 @@ def main() -> None:
     runs = parser.parse_args().runs
     with tempfile.TemporaryDirectory() as scratch:
         handout = Path(scratch) / "handout"
-        subprocess.run([sys.executable, "-m", "grader", "handout", "--step", "5", "--out",
-                        str(handout)], check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "grader", "handout", "--step", "5", "--out", str(handout)],
+            check=True,
+            capture_output=True,
+        )
         shutil.rmtree(handout / "micrograd")
-        shutil.copytree(REPO / "examples" / "complete" / "package" / "micrograd",
-                        handout / "micrograd")
+        shutil.copytree(
+            REPO / "examples" / "complete" / "package" / "micrograd", handout / "micrograd"
+        )
         commands = {
             "bare pytest": [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
             "micrograde check": [sys.executable, "-m", "grader", "check", "."],
-            "micrograde grade": [sys.executable, "-m", "grader", "grade", str(handout),
-                                 "--sandbox", "local", "--out", str(Path(scratch) / "out")],
+            "micrograde grade": [
+                sys.executable,
+                "-m",
+                "grader",
+                "grade",
+                str(handout),
+                "--sandbox",
+                "local",
+                "--out",
+                str(Path(scratch) / "out"),
+            ],
         }
         times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(runs):  # interleaved, so load on the machine hits all three alike

@@ -30,8 +30,13 @@ from typing import Any
 from grader.errors import ExerciseError
 
 STEPS = (1, 2, 3, 4, 5)
-STEP_TITLES = {1: "Operators", 2: "Gradients", 3: "Activations", 4: "Multi-layer perceptron",
-               5: "Training"}
+STEP_TITLES = {
+    1: "Operators",
+    2: "Gradients",
+    3: "Activations",
+    4: "Multi-layer perceptron",
+    5: "Training",
+}
 _STEP_FILE = re.compile(r"^test_step(\d)_\w+\.py$")
 FIXTURES = frozenset({"Value", "Neuron", "Layer", "MLP", "rng", "observe"})
 HANDOUT_MARKER = "handout.json"
@@ -104,13 +109,19 @@ def load_exercise(root: Path | None = None) -> Exercise:
     if not steps_dir.is_dir() and handout_step is not None:
         raise ExerciseError(f"the hand-out at {root} has no tests/ folder")
     if not steps_dir.is_dir():
-        raise ExerciseError(f"no staged tests at {steps_dir}: point MICROGRADE_EXERCISE at a "
-                            "checkout of micrograde (it holds reference/, tests/steps/, rubrics/)")
-    files = {int(m.group(1)): path for path in sorted(steps_dir.iterdir())
-             if (m := _STEP_FILE.match(path.name))}
+        raise ExerciseError(
+            f"no staged tests at {steps_dir}: point MICROGRADE_EXERCISE at a "
+            "checkout of micrograde (it holds reference/, tests/steps/, rubrics/)"
+        )
+    files = {
+        int(m.group(1)): path
+        for path in sorted(steps_dir.iterdir())
+        if (m := _STEP_FILE.match(path.name))
+    }
     if sorted(files) != list(steps):
-        raise ExerciseError(f"{steps_dir} should hold one test_step<k>_*.py file per step "
-                            f"{steps[0]}-{steps[-1]}")
+        raise ExerciseError(
+            f"{steps_dir} should hold one test_step<k>_*.py file per step {steps[0]}-{steps[-1]}"
+        )
     checks = [check for step in steps for check in _checks_of(step, files[step])]
     _require_unique(checks)
     return Exercise(root, files, tuple(checks), handout_step)
@@ -146,8 +157,10 @@ def _require_unique(checks: list[Check]) -> None:
     seen: dict[str, int] = {}
     for check in checks:
         if check.id in seen:
-            raise ExerciseError(f"check id {check.id!r} is used in step {seen[check.id]} "
-                                f"and step {check.step}: ids must be unique")
+            raise ExerciseError(
+                f"check id {check.id!r} is used in step {seen[check.id]} "
+                f"and step {check.step}: ids must be unique"
+            )
         seen[check.id] = check.step
 
 
@@ -163,8 +176,11 @@ def _import_file(path: Path, name: str) -> ModuleType:
 @contextmanager
 def _micrograd_aliased() -> Iterator[None]:
     """Let a solution's ``from micrograd.value import Value`` resolve while it loads."""
-    saved = {k: sys.modules.pop(k) for k in list(sys.modules)
-             if k == "micrograd" or k.startswith("micrograd.")}
+    saved = {
+        k: sys.modules.pop(k)
+        for k in list(sys.modules)
+        if k == "micrograd" or k.startswith("micrograd.")
+    }
     try:
         yield
     finally:
@@ -187,8 +203,8 @@ def load_solution(package_dir: Path) -> SimpleNamespace:
     """Import a trusted solution package (``reference/step_k/micrograd``); its classes."""
     with _micrograd_aliased(), _no_bytecode():
         spec = importlib.util.spec_from_file_location(
-            "micrograd", package_dir / "__init__.py",
-            submodule_search_locations=[str(package_dir)])
+            "micrograd", package_dir / "__init__.py", submodule_search_locations=[str(package_dir)]
+        )
         if spec is None or spec.loader is None:
             raise ExerciseError(f"cannot import the solution at {package_dir}")
         package = importlib.util.module_from_spec(spec)

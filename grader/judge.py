@@ -43,15 +43,25 @@ def judge(run: CheckRun, reference: ReferenceRun | None) -> Verdict:
     if error is not None:
         return _error_verdict(error, details)
     if run.end.get("outcome") != "passed":
-        return Verdict("error", f"the check ended as {run.end.get('outcome')!r} without an "
-                       "error: did your code skip or stop it?", None, details)
+        return Verdict(
+            "error",
+            f"the check ended as {run.end.get('outcome')!r} without an "
+            "error: did your code skip or stop it?",
+            None,
+            details,
+        )
     if reference is None or reference.missing_given:
         missing = reference.missing_given if reference else "?"
         return Verdict("failed", f"your code's run did not record {missing!r}", None, details)
     if reference.replay_error:
-        return Verdict("failed", "what your code's run recorded could not be checked "
-                       f"(it is not the kind of data this check expects: "
-                       f"{reference.replay_error})", None, details)
+        return Verdict(
+            "failed",
+            "what your code's run recorded could not be checked "
+            f"(it is not the kind of data this check expects: "
+            f"{reference.replay_error})",
+            None,
+            details,
+        )
     return _compare_observations(run, reference, details)
 
 
@@ -70,8 +80,11 @@ def _base_details(run: CheckRun, reference: ReferenceRun | None) -> dict[str, An
 
 def _error_verdict(error: dict[str, Any], details: dict[str, Any]) -> Verdict:
     frames = [f for f in error.get("frames", []) if type(f) is dict]
-    details["error"] = {"type": error.get("type"), "message": error.get("message"),
-                        "frames": frames[-12:]}
+    details["error"] = {
+        "type": error.get("type"),
+        "message": error.get("message"),
+        "frames": frames[-12:],
+    }
     if type(error.get("cause")) is dict:
         details["error"]["cause"] = error["cause"]
     missing = error.get("not_implemented")
@@ -90,23 +103,35 @@ def _missing_attribute(error: dict[str, Any]) -> str | None:
     return None
 
 
-def _compare_observations(run: CheckRun, reference: ReferenceRun,
-                          details: dict[str, Any]) -> Verdict:
+def _compare_observations(
+    run: CheckRun, reference: ReferenceRun, details: dict[str, Any]
+) -> Verdict:
     got = {o["name"]: o for o in run.observations}
     if reference.trust_expects:
         for claim in run.observations:
             if claim["role"] == "expect" and claim.get("ok") is not True:
-                return Verdict("failed", str(claim.get("message", "")), claim.get("blame"),
-                               details)
-    plots = [{"name": w["name"], "kind": w["plot"], "expected": w["value"],
-              "actual": got[w["name"]].get("value") if w["name"] in got else None}
-             for w in reference.records if w["role"] == "value" and w.get("plot")]
+                return Verdict("failed", str(claim.get("message", "")), claim.get("blame"), details)
+    plots = [
+        {
+            "name": w["name"],
+            "kind": w["plot"],
+            "expected": w["value"],
+            "actual": got[w["name"]].get("value") if w["name"] in got else None,
+        }
+        for w in reference.records
+        if w["role"] == "value" and w.get("plot")
+    ]
     if plots:
         details["plots"] = plots
     details["values"] = [
-        {"name": w["name"], "expected": w["value"],
-         "actual": got[w["name"]].get("value") if w["name"] in got else None}
-        for w in reference.records if w["role"] == "value" and _small(w["value"])]
+        {
+            "name": w["name"],
+            "expected": w["value"],
+            "actual": got[w["name"]].get("value") if w["name"] in got else None,
+        }
+        for w in reference.records
+        if w["role"] == "value" and _small(w["value"])
+    ]
     for want in reference.records:
         role = want["role"]
         if role == "expect" and not want["ok"]:
@@ -126,8 +151,9 @@ def _small(value: Any) -> bool:
     return True
 
 
-def _compare_one(want: dict[str, Any], have: dict[str, Any] | None,
-                 details: dict[str, Any]) -> Verdict | None:
+def _compare_one(
+    want: dict[str, Any], have: dict[str, Any] | None, details: dict[str, Any]
+) -> Verdict | None:
     name, blame = want["name"], want.get("blame")
     tol = (float(want["tol"][0]), float(want["tol"][1]))
     if have is None or have.get("role") != want["role"]:
@@ -136,14 +162,24 @@ def _compare_one(want: dict[str, Any], have: dict[str, Any] | None,
         finding = compare_graph(want["value"], have["value"], want["output"], tol)
         if finding is None:
             return None
-        details["graph"] = {"name": name, "output": want["output"], "expected": want["value"],
-                            "actual": have["value"], "bad_node": finding.node,
-                            "culprit": finding.culprit}
+        details["graph"] = {
+            "name": name,
+            "output": want["output"],
+            "expected": want["value"],
+            "actual": have["value"],
+            "bad_node": finding.node,
+            "culprit": finding.culprit,
+        }
         return Verdict("failed", f"{name}: {finding.message}", finding.blame, details)
     mismatch = compare(want["value"], have["value"], tol)
     if mismatch is None:
         return None
-    details["mismatch"] = {"name": name, "path": mismatch.path, "expected": want["value"],
-                           "actual": have["value"], "reason": mismatch.reason,
-                           "tolerance": list(tol)}
+    details["mismatch"] = {
+        "name": name,
+        "path": mismatch.path,
+        "expected": want["value"],
+        "actual": have["value"],
+        "reason": mismatch.reason,
+        "tolerance": list(tol),
+    }
     return Verdict("failed", mismatch.sentence(name), blame, details)

@@ -43,10 +43,17 @@ class CheckResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "title": self.title, "status": self.status,
-            "score": self.score, "max_score": self.max_score, "visibility": self.visibility,
-            "feedback": self.feedback, "hint": self.hint, "blame": self.blame,
-            "duration": round(self.duration, 4), "details": self.details,
+            "id": self.id,
+            "title": self.title,
+            "status": self.status,
+            "score": self.score,
+            "max_score": self.max_score,
+            "visibility": self.visibility,
+            "feedback": self.feedback,
+            "hint": self.hint,
+            "blame": self.blame,
+            "duration": round(self.duration, 4),
+            "details": self.details,
         }
 
 
@@ -66,9 +73,14 @@ class StepResult:
         return round(sum(c.max_score for c in self.checks), 6)
 
     def to_json(self) -> dict[str, Any]:
-        return {"step": self.step, "title": self.title, "graded": self.graded,
-                "score": self.score, "max_score": self.max_score,
-                "checks": [c.to_json() for c in self.checks]}
+        return {
+            "step": self.step,
+            "title": self.title,
+            "graded": self.graded,
+            "score": self.score,
+            "max_score": self.max_score,
+            "checks": [c.to_json() for c in self.checks],
+        }
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from grader import __version__
 from grader.errors import SubmissionRejected
@@ -45,9 +46,15 @@ def new_seed() -> int:
     return secrets.randbelow(2**31)
 
 
-def grade_submission(request: GradeRequest, *, exercise: Exercise, rubric: Rubric,
-                     sandbox: Sandbox, settings: Settings,
-                     expectations: Expectations | None = None) -> GradeResult:
+def grade_submission(
+    request: GradeRequest,
+    *,
+    exercise: Exercise,
+    rubric: Rubric,
+    sandbox: Sandbox,
+    settings: Settings,
+    expectations: Expectations | None = None,
+) -> GradeResult:
     """Grade ``request.source`` and return the result (never raises for student faults).
 
     ``expectations`` defaults to running the reference solution; a student's ``micrograde
@@ -57,39 +64,62 @@ def grade_submission(request: GradeRequest, *, exercise: Exercise, rubric: Rubri
     started, clock = datetime.now(UTC), time.monotonic()
     seed = request.seed if request.seed is not None else new_seed()
     name = request.name or request.source.name
-    base = {"submission": name, "seed": seed, "sandbox": sandbox.name,
-            "started_at": started.isoformat(timespec="seconds"),
-            "grader_version": __version__}
+    base: dict[str, Any] = {
+        "submission": name,
+        "seed": seed,
+        "sandbox": sandbox.name,
+        "started_at": started.isoformat(timespec="seconds"),
+        "grader_version": __version__,
+    }
     with tempfile.TemporaryDirectory(prefix="micrograde-intake-") as scratch:
         workspace = Path(scratch) / "workspace"
         workspace.mkdir()
         try:
             manifest = prepare_submission(request.source, workspace)
         except SubmissionRejected as rejected:
-            return GradeResult(status="rejected", message=rejected.reason,
-                               duration=time.monotonic() - clock, **base)  # type: ignore[arg-type]
+            return GradeResult(
+                status="rejected",
+                message=rejected.reason,
+                duration=time.monotonic() - clock,
+                **base,
+            )
         checks = exercise.steps_checks(request.steps)
         expect = Prefetched(expect, checks, seed)
-        runs = Runner(sandbox, exercise, settings).run(workspace, dict(manifest.classes),
-                                                       checks, seed)
-    steps = tuple(_step(step, request.steps, exercise, rubric, runs, seed, expect)
-                  for step in exercise.steps)
-    return GradeResult(status="graded", message=summary_message(steps), steps=steps,
-                       duration=time.monotonic() - clock, notes=tuple(manifest.notes),
-                       shape=manifest.shape, **base)  # type: ignore[arg-type]
+        runs = Runner(sandbox, exercise, settings).run(
+            workspace, dict(manifest.classes), checks, seed
+        )
+    steps = tuple(
+        _step(step, request.steps, exercise, rubric, runs, seed, expect) for step in exercise.steps
+    )
+    return GradeResult(
+        status="graded",
+        message=summary_message(steps),
+        steps=steps,
+        duration=time.monotonic() - clock,
+        notes=tuple(manifest.notes),
+        shape=manifest.shape,
+        **base,
+    )
 
 
-def _step(step: int, requested: tuple[int, ...], exercise: Exercise, rubric: Rubric,
-          runs: dict[str, CheckRun], seed: int, expect: Expectations) -> StepResult:
+def _step(
+    step: int,
+    requested: tuple[int, ...],
+    exercise: Exercise,
+    rubric: Rubric,
+    runs: dict[str, CheckRun],
+    seed: int,
+    expect: Expectations,
+) -> StepResult:
     checks = exercise.steps_checks((step,))
     if step not in requested:
         return step_result(step, rubric, (not_graded(c, rubric) for c in checks), False)
-    return step_result(step, rubric, (_judged(c, rubric, runs[c.id], seed, expect)
-                                      for c in checks))
+    return step_result(step, rubric, (_judged(c, rubric, runs[c.id], seed, expect) for c in checks))
 
 
-def _judged(check: Check, rubric: Rubric, run: CheckRun, seed: int,
-            expect: Expectations) -> CheckResult:
+def _judged(
+    check: Check, rubric: Rubric, run: CheckRun, seed: int, expect: Expectations
+) -> CheckResult:
     # The expected side is computed even for a check that crashed, so feedback can show the
     # inputs; the student's recorded data is replayed only from a run that finished.
     reference = expect.expected(check, run.givens if run.state == "finished" else None, seed)

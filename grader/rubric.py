@@ -85,8 +85,10 @@ def _load_step(path: Path, step: int, expected: set[str], problems: list[str]) -
         problems.append(f"{path}: [checks.{check_id}] names no check of step {step}")
     for check_id in sorted(expected - set(raw)):
         problems.append(f"{path}: check {check_id} of step {step} has no [checks.{check_id}]")
-    entries = {cid: _entry(f"{path} [checks.{cid}]", raw[cid], problems)
-               for cid in sorted(expected & set(raw))}
+    entries = {
+        cid: _entry(f"{path} [checks.{cid}]", raw[cid], problems)
+        for cid in sorted(expected & set(raw))
+    }
     return StepRubric(step, title if type(title) is str else "", entries)
 
 
@@ -106,6 +108,10 @@ def _entry(where: str, raw: Any, problems: list[str]) -> RubricEntry:
     if type(points) not in (int, float) or points < 0:
         problems.append(f"{where}: 'points' must be a number >= 0")
     if visibility not in ("visible", "hidden"):
-        problems.append(f"{where}: 'visibility' must be \"visible\" or \"hidden\"")
-    return RubricEntry(str(title), float(points) if type(points) in (int, float) else 0.0,
-                       str(hint), "hidden" if visibility == "hidden" else "visible")
+        problems.append(f'{where}: \'visibility\' must be "visible" or "hidden"')
+    return RubricEntry(
+        str(title),
+        float(points) if type(points) in (int, float) else 0.0,
+        str(hint),
+        "hidden" if visibility == "hidden" else "visible",
+    )

@@ -42,8 +42,9 @@ class Runner:
         self.exercise = exercise
         self.settings = settings
 
-    def run(self, workspace: Path, classes: dict[str, str], checks: tuple[Check, ...],
-            seed: int) -> dict[str, CheckRun]:
+    def run(
+        self, workspace: Path, classes: dict[str, str], checks: tuple[Check, ...], seed: int
+    ) -> dict[str, CheckRun]:
         budget = self.settings.time
         runs = {check.id: CheckRun(check) for check in checks}
         spent = {check.step: 0.0 for check in checks}
@@ -67,12 +68,21 @@ class Runner:
         for run in runs.values():
             if run.state == "not_run" and spent[run.check.step] >= limit:
                 run.state = "timeout"
-                run.message = (f"step {run.check.step}'s time limit ({limit:g} s) ran out "
-                               "before this check could run")
+                run.message = (
+                    f"step {run.check.step}'s time limit ({limit:g} s) ran out "
+                    "before this check could run"
+                )
 
-    def _attempt(self, workspace: Path, classes: dict[str, str], pending: list[CheckRun],
-                 seed: int, poisoned: dict[str, str], spent: dict[int, float],
-                 stop_at: float) -> _Attempt:
+    def _attempt(
+        self,
+        workspace: Path,
+        classes: dict[str, str],
+        pending: list[CheckRun],
+        seed: int,
+        poisoned: dict[str, str],
+        spent: dict[int, float],
+        stop_at: float,
+    ) -> _Attempt:
         steps = sorted({r.check.step for r in pending})
         job = {
             "seed": seed,
@@ -94,8 +104,15 @@ class Runner:
             self._crashed(attempt, status.describe(), status.stderr_tail, poisoned)
         return attempt
 
-    def _drive(self, execution: Execution, attempt: _Attempt, by_id: dict[str, CheckRun],
-               poisoned: dict[str, str], spent: dict[int, float], stop_at: float) -> None:
+    def _drive(
+        self,
+        execution: Execution,
+        attempt: _Attempt,
+        by_id: dict[str, CheckRun],
+        poisoned: dict[str, str],
+        spent: dict[int, float],
+        stop_at: float,
+    ) -> None:
         while True:
             line = execution.next_line(attempt.deadline - time.monotonic())
             if line is None:
@@ -112,8 +129,14 @@ class Runner:
             if attempt.done:
                 return
 
-    def _handle(self, record: dict[str, Any], attempt: _Attempt, by_id: dict[str, CheckRun],
-                spent: dict[int, float], stop_at: float) -> None:
+    def _handle(
+        self,
+        record: dict[str, Any],
+        attempt: _Attempt,
+        by_id: dict[str, CheckRun],
+        spent: dict[int, float],
+        stop_at: float,
+    ) -> None:
         kind, now = record["kind"], time.monotonic()
         current = attempt.current
         if kind == "start" and record["check"] in by_id and current is None:
@@ -139,8 +162,9 @@ class Runner:
         elif kind == "done":
             attempt.done = True
 
-    def _timed_out(self, attempt: _Attempt, poisoned: dict[str, str],
-                   spent: dict[int, float], stop_at: float) -> None:
+    def _timed_out(
+        self, attempt: _Attempt, poisoned: dict[str, str], spent: dict[int, float], stop_at: float
+    ) -> None:
         run = attempt.current
         if run is None:
             return  # the harness did not start in time: the caller gives up on no progress
@@ -150,19 +174,24 @@ class Runner:
         attempt.current, attempt.progress = None, True
         if attempt.loading:
             poisoned[attempt.loading] = "timeout"
-            run.message = (f"importing {attempt.loading} did not finish in time: is there an "
-                           "endless loop (or a long training run) at the top level of a module?")
+            run.message = (
+                f"importing {attempt.loading} did not finish in time: is there an "
+                "endless loop (or a long training run) at the top level of a module?"
+            )
         elif now >= stop_at:
             run.message = "the time limit for the whole submission ran out during this check"
         elif spent[run.check.step] >= self.settings.time.step_seconds:
-            run.message = (f"step {run.check.step}'s time limit "
-                           f"({self.settings.time.step_seconds:g} s) ran out during this check")
+            run.message = (
+                f"step {run.check.step}'s time limit "
+                f"({self.settings.time.step_seconds:g} s) ran out during this check"
+            )
         else:
-            run.message = (f"this check did not finish within "
-                           f"{self.settings.time.check_seconds:g} s (an endless loop?)")
+            run.message = (
+                f"this check did not finish within "
+                f"{self.settings.time.check_seconds:g} s (an endless loop?)"
+            )
 
-    def _crashed(self, attempt: _Attempt, how: str, stderr: str,
-                 poisoned: dict[str, str]) -> None:
+    def _crashed(self, attempt: _Attempt, how: str, stderr: str, poisoned: dict[str, str]) -> None:
         run = attempt.current
         assert run is not None
         run.state, run.duration = "crashed", time.monotonic() - attempt.started

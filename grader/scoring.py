@@ -16,27 +16,42 @@ from grader.models import CheckResult, StepResult
 from grader.rubric import Rubric
 
 
-def scored_check(check: Check, rubric: Rubric, verdict: Verdict,
-                 duration: float) -> CheckResult:
+def scored_check(check: Check, rubric: Rubric, verdict: Verdict, duration: float) -> CheckResult:
     """The result of one judged check, with its rubric title, points, hint and visibility."""
     entry = rubric.entry(check.step, check.id)
     return CheckResult(
-        id=check.id, title=entry.title, status=verdict.status,
-        score=entry.points if verdict.status == "passed" else 0.0, max_score=entry.points,
-        visibility=entry.visibility, feedback=feedback_text(verdict), hint=entry.hint,
-        blame=verdict.blame, duration=duration, details=verdict.details)
+        id=check.id,
+        title=entry.title,
+        status=verdict.status,
+        score=entry.points if verdict.status == "passed" else 0.0,
+        max_score=entry.points,
+        visibility=entry.visibility,
+        feedback=feedback_text(verdict),
+        hint=entry.hint,
+        blame=verdict.blame,
+        duration=duration,
+        details=verdict.details,
+    )
 
 
 def not_graded(check: Check, rubric: Rubric) -> CheckResult:
     """A check of a step this grading left out."""
     entry = rubric.entry(check.step, check.id)
-    return CheckResult(id=check.id, title=entry.title, status="not_run", score=0.0,
-                       max_score=entry.points, visibility=entry.visibility,
-                       feedback="This step was not graded in this run.", hint=entry.hint)
+    return CheckResult(
+        id=check.id,
+        title=entry.title,
+        status="not_run",
+        score=0.0,
+        max_score=entry.points,
+        visibility=entry.visibility,
+        feedback="This step was not graded in this run.",
+        hint=entry.hint,
+    )
 
 
-def step_result(step: int, rubric: Rubric, checks: Iterable[CheckResult],
-                graded: bool = True) -> StepResult:
+def step_result(
+    step: int, rubric: Rubric, checks: Iterable[CheckResult], graded: bool = True
+) -> StepResult:
     title = rubric.steps[step].title or STEP_TITLES[step]
     return StepResult(step, title, tuple(checks), graded)
 

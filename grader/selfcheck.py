@@ -35,19 +35,28 @@ class Row:
         return f"{self.kind}/step_{self.step}"
 
 
-def run_selfcheck(exercise: Exercise, rubric: Rubric, sandbox: Sandbox, settings: Settings,
-                  seed: int | None = None) -> list[Row]:
+def run_selfcheck(
+    exercise: Exercise,
+    rubric: Rubric,
+    sandbox: Sandbox,
+    settings: Settings,
+    seed: int | None = None,
+) -> list[Row]:
     jobs = [(kind, step) for step in STEPS for kind in ("reference", "skeleton")]
     seed = new_seed() if seed is None else seed
 
     def one(job: tuple[str, int]) -> Row:
         kind, step = job
-        folder = exercise.reference_dir(step) if kind == "reference" else \
-            exercise.skeleton_dir(step)
-        result = grade_submission(GradeRequest(folder, tuple(range(1, step + 1)), seed,
-                                               name=f"{kind}/step_{step}"),
-                                  exercise=exercise, rubric=rubric, sandbox=sandbox,
-                                  settings=settings)
+        folder = (
+            exercise.reference_dir(step) if kind == "reference" else exercise.skeleton_dir(step)
+        )
+        result = grade_submission(
+            GradeRequest(folder, tuple(range(1, step + 1)), seed, name=f"{kind}/step_{step}"),
+            exercise=exercise,
+            rubric=rubric,
+            sandbox=sandbox,
+            settings=settings,
+        )
         return Row(kind, step, seed, tuple(_problems(kind, step, result)), _summary(result))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -66,8 +75,9 @@ def _problems(kind: str, step: int, result: GradeResult) -> list[str]:
             if must_fail and check.status == "passed":
                 problems.append(f"step {step_result.step} {check.id} passed on the skeleton")
             elif not must_fail and check.status != "passed":
-                problems.append(f"step {step_result.step} {check.id}: {check.status}: "
-                                f"{check.feedback[:200]}")
+                problems.append(
+                    f"step {step_result.step} {check.id}: {check.status}: {check.feedback[:200]}"
+                )
     return problems
 
 

@@ -80,7 +80,8 @@ def _apply_section(current: Any, values: dict[str, Any], where: str) -> Any:
         if wanted is float and type(value) is int:
             value = float(value)
         if type(value) is not wanted or (wanted in (int, float) and value < 0):
-            raise ConfigError(f"{where}: {key} must be a non-negative {wanted.__name__}, "
-                              f"got {value!r}")
+            raise ConfigError(
+                f"{where}: {key} must be a non-negative {wanted.__name__}, got {value!r}"
+            )
         changes[key] = value
     return replace(current, **changes)

@@ -37,8 +37,9 @@ class ReferenceRun:
 class Expectations(Protocol):
     """Where expected observations come from: the reference (graders) or an answer key."""
 
-    def expected(self, check: Check, givens: Mapping[str, Any] | None,
-                 seed: int) -> ReferenceRun: ...
+    def expected(
+        self, check: Check, givens: Mapping[str, Any] | None, seed: int
+    ) -> ReferenceRun: ...
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,7 @@ class ReferenceExpectations:
 
     exercise: Exercise
 
-    def expected(self, check: Check, givens: Mapping[str, Any] | None,
-                 seed: int) -> ReferenceRun:
+    def expected(self, check: Check, givens: Mapping[str, Any] | None, seed: int) -> ReferenceRun:
         return run_reference(self.exercise, check, seed, givens)
 
 
@@ -74,8 +74,7 @@ class Prefetched:
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             self._error = exc
 
-    def expected(self, check: Check, givens: Mapping[str, Any] | None,
-                 seed: int) -> ReferenceRun:
+    def expected(self, check: Check, givens: Mapping[str, Any] | None, seed: int) -> ReferenceRun:
         if givens or seed != self._seed:
             return self._inner.expected(check, givens, seed)
         self._thread.join()
@@ -107,9 +106,14 @@ _cache: OrderedDict[tuple[Path, str, int], ReferenceRun] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def run_reference(exercise: Exercise, check: Check, seed: int,
-                  givens: Mapping[str, Any] | None = None, *,
-                  own_givens: bool = False) -> ReferenceRun:
+def run_reference(
+    exercise: Exercise,
+    check: Check,
+    seed: int,
+    givens: Mapping[str, Any] | None = None,
+    *,
+    own_givens: bool = False,
+) -> ReferenceRun:
     """Run ``check`` against the reference with ``seed``; raise if the reference fails.
 
     ``own_givens`` makes ``observe.given`` return the reference's own data (for answer
@@ -130,22 +134,27 @@ def run_reference(exercise: Exercise, check: Check, seed: int,
     return run
 
 
-def _run_reference(exercise: Exercise, check: Check, seed: int,
-                   givens: Mapping[str, Any] | None, own_givens: bool) -> ReferenceRun:
+def _run_reference(
+    exercise: Exercise, check: Check, seed: int, givens: Mapping[str, Any] | None, own_givens: bool
+) -> ReferenceRun:
     classes = reference_classes(exercise)
     observer = Observer(check.id, Mode.REFERENCE, givens=givens, own_givens=own_givens)
     fixtures = {"rng": check_rng(seed, check.id), "observe": observer}
-    kwargs = {name: fixtures[name] if name in fixtures else getattr(classes, name)
-              for name in check.fixtures}
+    kwargs = {
+        name: fixtures[name] if name in fixtures else getattr(classes, name)
+        for name in check.fixtures
+    }
     try:
         check.function(**kwargs)
     except MissingGiven as missing:
         return ReferenceRun(tuple(observer.records), missing_given=str(missing))
     except Exception as exc:
         if givens:  # the student's recorded data broke the replay: their fault, not ours
-            return ReferenceRun(tuple(observer.records),
-                                replay_error=f"{type(exc).__name__}: {exc}"[:300])
+            return ReferenceRun(
+                tuple(observer.records), replay_error=f"{type(exc).__name__}: {exc}"[:300]
+            )
         raise ReferenceSolutionError(
             f"the reference solution failed check {check.id} with seed {seed}: "
-            f"{type(exc).__name__}: {exc}") from exc
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
     return ReferenceRun(tuple(observer.records))

@@ -68,8 +68,12 @@ def parse_record(line: bytes) -> dict[str, Any]:
     """One validated record, or ``BadRecord``."""
     try:
         # Decode strictly first: json.loads would let lone surrogates through.
-        record = json.loads(line.decode("utf-8"), parse_constant=_no_constants,
-                            parse_float=_finite, object_pairs_hook=_no_duplicates)
+        record = json.loads(
+            line.decode("utf-8"),
+            parse_constant=_no_constants,
+            parse_float=_finite,
+            object_pairs_hook=_no_duplicates,
+        )
     except (ValueError, RecursionError) as exc:
         raise BadRecord(str(exc)[:200]) from None
     if type(record) is not dict:
@@ -77,7 +81,8 @@ def parse_record(line: bytes) -> dict[str, Any]:
     _check_depth(record, 0)
     kind = record.get("kind")
     validator: Callable[[dict[str, Any]], None] | None = (
-        _VALIDATORS.get(kind) if type(kind) is str else None)
+        _VALIDATORS.get(kind) if type(kind) is str else None
+    )
     if validator is None:
         raise BadRecord(f"unknown kind {kind!r}")
     validator(record)

@@ -1,7 +1,7 @@
 """Regenerate docs/cli.md from the commands' own --help text.
 
-    python scripts/make_cli_docs.py          # rewrite docs/cli.md
-    python scripts/make_cli_docs.py --check  # exit 1 if docs/cli.md is stale (CI runs this)
+python scripts/make_cli_docs.py          # rewrite docs/cli.md
+python scripts/make_cli_docs.py --check  # exit 1 if docs/cli.md is stale (CI runs this)
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ engine or image when Docker was asked for, broken exercise content), 130 interru
 
 
 def sections(command: click.Command, path: list[str]) -> list[str]:
-    context = click.Context(command, info_name=" ".join(path), terminal_width=100,
-                            max_content_width=100)
+    context = click.Context(
+        command, info_name=" ".join(path), terminal_width=100, max_content_width=100
+    )
     text = [f"\n## `{' '.join(path)}`\n\n```\n{command.get_help(context).rstrip()}\n```\n"]
     if isinstance(command, click.Group):
         for name in sorted(command.list_commands(context)):

@@ -21,8 +21,10 @@ from pathlib import Path
 import nbformat
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-BUG = ("            other.grad += self.data * out.grad\n",
-       "            other.grad += other.data * out.grad  # bug: should be self.data\n")
+BUG = (
+    "            other.grad += self.data * out.grad\n",
+    "            other.grad += other.data * out.grad  # bug: should be self.data\n",
+)
 
 
 def notebook() -> bytes:
@@ -42,7 +44,8 @@ def notebook() -> bytes:
             "    loss = sum((model(x) - y) ** 2 for x, y in zip(xs, ys))\n"
             "    model.zero_grad()\n    loss.backward()\n"
             "    for p in model.parameters():\n        p.data -= 0.05 * p.grad\n"
-            "    print(k, loss.data)"),
+            "    print(k, loss.data)"
+        ),
     ]
     book = nbformat.v4.new_notebook(cells=cells)
     for index, cell in enumerate(book.cells):
@@ -56,8 +59,9 @@ def package_zip() -> bytes:
         for path in sorted((EXAMPLES / "complete" / "package" / "micrograd").glob("*.py")):
             name = f"alice_submission/micrograd/{path.name}"
             archive.writestr(zipfile.ZipInfo(name, (2024, 1, 1, 0, 0, 0)), path.read_bytes())
-            junk = zipfile.ZipInfo(f"__MACOSX/alice_submission/micrograd/._{path.name}",
-                                   (2024, 1, 1, 0, 0, 0))
+            junk = zipfile.ZipInfo(
+                f"__MACOSX/alice_submission/micrograd/._{path.name}", (2024, 1, 1, 0, 0, 0)
+            )
             archive.writestr(junk, b"\x00\x05\x16\x07 Mac OS X resource fork")
     return buffer.getvalue()
 
@@ -70,8 +74,9 @@ def loose_files() -> dict[Path, bytes]:
     for name in ("value.py", "mlp.py"):
         text = (reference / name).read_text()
         text = text.split('"""', 2)[2].lstrip("\n")  # drop the module docstring
-        files[folder / name] = text.replace("from micrograd.value import", "from value import") \
-            .encode()
+        files[folder / name] = text.replace(
+            "from micrograd.value import", "from value import"
+        ).encode()
     return files
 
 
@@ -86,15 +91,17 @@ def derived() -> dict[Path, bytes]:
         EXAMPLES / "partial_step3" / "micrograd" / "__init__.py": b"",
         EXAMPLES / "partial_step3" / "micrograd" / "value.py": value.encode(),
         EXAMPLES / "bug_mul_backward" / "micrograd" / "__init__.py": b"",
-        EXAMPLES / "bug_mul_backward" / "micrograd" / "value.py":
-            value.replace(*BUG).encode(),
+        EXAMPLES / "bug_mul_backward" / "micrograd" / "value.py": value.replace(*BUG).encode(),
         EXAMPLES / "bug_mul_backward" / "micrograd" / "mlp.py": (package / "mlp.py").read_bytes(),
     }
 
 
 def main() -> int:
-    stale = [path for path, content in derived().items()
-             if not path.exists() or path.read_bytes() != content]
+    stale = [
+        path
+        for path, content in derived().items()
+        if not path.exists() or path.read_bytes() != content
+    ]
     if "--check" in sys.argv:
         for path in stale:
             print(f"stale: {path.relative_to(EXAMPLES.parent)}")

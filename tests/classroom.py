@@ -87,16 +87,38 @@ def zip_class(folder: Path, target: Path, wrapper: str = "submissions") -> Path:
 
 
 def batch_command(source: Path, out: Path, settings: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "grader", "batch", str(source), "--out", str(out),
-            "--sandbox", "local", "--jobs", "2", "--seed", str(SEED), "--settings",
-            str(settings), *extra]
+    return [
+        sys.executable,
+        "-m",
+        "grader",
+        "batch",
+        str(source),
+        "--out",
+        str(out),
+        "--sandbox",
+        "local",
+        "--jobs",
+        "2",
+        "--seed",
+        str(SEED),
+        "--settings",
+        str(settings),
+        *extra,
+    ]
 
 
-def batch_cli(source: Path, out: Path, settings: Path, *extra: str,
-              timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def batch_cli(
+    source: Path, out: Path, settings: Path, *extra: str, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run ``micrograde batch`` (not on a terminal: plain log lines)."""
-    return subprocess.run(batch_command(source, out, settings, *extra), capture_output=True,
-                          text=True, timeout=timeout, check=False, env=_env())
+    return subprocess.run(
+        batch_command(source, out, settings, *extra),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=_env(),
+    )
 
 
 def _env() -> dict[str, str]:

@@ -23,14 +23,23 @@ from browser import DESKTOP, Visit
 from grader.exercise import Exercise, load_exercise
 from grader.rubric import Rubric, load_rubric
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _chromium_path() -> str | None:
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
+    for candidate in (
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ):
         if candidate and Path(candidate).is_file():
             return candidate
     return None
@@ -55,11 +64,18 @@ def chromium() -> Iterator[Any]:
         pytest.skip(missing)
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory(prefix="micrograde-chromium-") as profile, \
-            sync_playwright() as playwright:
+    with (
+        tempfile.TemporaryDirectory(prefix="micrograde-chromium-") as profile,
+        sync_playwright() as playwright,
+    ):
         context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=_chromium_path(), args=CHROMIUM_ARGS, headless=True,
-            viewport={"width": 1280, "height": 900}, offline=True)
+            profile,
+            executable_path=_chromium_path(),
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1280, "height": 900},
+            offline=True,
+        )
         try:
             yield context
         finally:
@@ -110,9 +126,13 @@ def _build_sandbox_image() -> str | None:
     import sys
 
     try:
-        done = subprocess.run([sys.executable, "-m", "grader", "sandbox", "build", "--offline"],
-                              capture_output=True, text=True, timeout=BUILD_SECONDS,
-                              check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "grader", "sandbox", "build", "--offline"],
+            capture_output=True,
+            text=True,
+            timeout=BUILD_SECONDS,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         return f"`micrograde sandbox build --offline` took over {BUILD_SECONDS} s"
     if done.returncode != 0:
@@ -163,8 +183,9 @@ def _stray_container_processes(api: Any) -> list[str]:
 
 
 @pytest.fixture
-def docker_clean_host(docker_sandbox: Any, tmp_path_factory: pytest.TempPathFactory,
-                      monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def docker_clean_host(
+    docker_sandbox: Any, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """A private temporary directory for the test; afterwards, asserts that the run left
     no labelled container of this process, no process of a removed container, and nothing
     in that temporary directory (the per-run copies of submissions, the intake's)."""
@@ -198,13 +219,16 @@ def rubric(exercise: Exercise) -> Rubric:
 
 @pytest.fixture(scope="session", autouse=True)
 def every_results_json_follows_the_schema(
-        tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
     from results_schema import sweep
 
     yield
     count, found = sweep(tmp_path_factory.getbasetemp())
     if found:
         shown = "\n".join(found[:20])
-        pytest.fail(f"{len(found)} problem(s) in the {count} results.json files the tests "
-                    f"wrote:\n{shown}", pytrace=False)
+        pytest.fail(
+            f"{len(found)} problem(s) in the {count} results.json files the tests wrote:\n{shown}",
+            pytrace=False,
+        )
     print(f"\nresults schema: {count} results.json files written by the tests are valid")

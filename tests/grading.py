@@ -31,12 +31,21 @@ def quick_settings(**time: float) -> Settings:
     return replace(settings, time=replace(settings.time, **time))  # type: ignore[arg-type]
 
 
-def grade(source: Path, *, steps: tuple[int, ...] = STEPS, seed: int = 1234,
-          settings: Settings | None = None) -> GradeResult:
+def grade(
+    source: Path,
+    *,
+    steps: tuple[int, ...] = STEPS,
+    seed: int = 1234,
+    settings: Settings | None = None,
+) -> GradeResult:
     exercise = load_exercise()
-    return grade_submission(GradeRequest(source, steps, seed), exercise=exercise,
-                            rubric=load_rubric(exercise), sandbox=local_sandbox(),
-                            settings=settings or load_settings())
+    return grade_submission(
+        GradeRequest(source, steps, seed),
+        exercise=exercise,
+        rubric=load_rubric(exercise),
+        sandbox=local_sandbox(),
+        settings=settings or load_settings(),
+    )
 
 
 def checks(result: GradeResult) -> dict[str, CheckResult]:

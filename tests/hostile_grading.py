@@ -36,8 +36,14 @@ GRACE = 15.0  # seconds beyond a limit: container start-up, restarts, the host's
 
 def tight(**time_budget: float) -> Settings:
     base = load_settings()
-    budget = {"check_seconds": 5.0, "import_seconds": 5.0, "step_seconds": 20.0,
-              "startup_seconds": 30.0, "total_seconds": 90.0, **time_budget}
+    budget = {
+        "check_seconds": 5.0,
+        "import_seconds": 5.0,
+        "step_seconds": 20.0,
+        "startup_seconds": 30.0,
+        "total_seconds": 90.0,
+        **time_budget,
+    }
     return replace(base, time=replace(base.time, **budget))  # type: ignore[arg-type]
 
 
@@ -46,15 +52,19 @@ def hostile(tmp_path: Path, attack: str, name: str = "hostile") -> Path:
     root = tmp_path / name
     shutil.copytree(REFERENCE, root / "micrograd")
     value = root / "micrograd" / "value.py"
-    value.write_text(value.read_text() + "\n\n# ---- the attack ----\n"
-                     + textwrap.dedent(attack))
+    value.write_text(value.read_text() + "\n\n# ---- the attack ----\n" + textwrap.dedent(attack))
     return root
 
 
 def grade(sandbox: DockerSandbox, source: Path, settings: Settings) -> GradeResult:
     exercise = load_exercise()
-    return grade_submission(GradeRequest(source, seed=SEED), exercise=exercise,
-                            rubric=load_rubric(exercise), sandbox=sandbox, settings=settings)
+    return grade_submission(
+        GradeRequest(source, seed=SEED),
+        exercise=exercise,
+        rubric=load_rubric(exercise),
+        sandbox=sandbox,
+        settings=settings,
+    )
 
 
 @dataclass(frozen=True)
@@ -115,10 +125,8 @@ def checks_calling(method: str) -> tuple[frozenset[str], frozenset[str]]:
     setattr(classes.Value, method, tripwire)
     used, unknown = set(), set()
     for check in exercise.checks:
-        fixtures = {"rng": check_rng(SEED, check.id),
-                    "observe": Observer(check.id, Mode.REFERENCE)}
-        kwargs = {n: fixtures[n] if n in fixtures else getattr(classes, n)
-                  for n in check.fixtures}
+        fixtures = {"rng": check_rng(SEED, check.id), "observe": Observer(check.id, Mode.REFERENCE)}
+        kwargs = {n: fixtures[n] if n in fixtures else getattr(classes, n) for n in check.fixtures}
         try:
             check.function(**kwargs)
         except _Tripped:
@@ -128,8 +136,7 @@ def checks_calling(method: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(used), frozenset(unknown)
 
 
-def assert_only_broken(graded: Graded, method: str, statuses: set[str],
-                       *words: str) -> None:
+def assert_only_broken(graded: Graded, method: str, statuses: set[str], *words: str) -> None:
     """Exactly the checks that call ``method`` are broken, each with a clear message."""
     used, unknown = checks_calling(method)
     assert used, f"no check calls Value.{method}: pick another method to attack"
@@ -143,5 +150,4 @@ def assert_only_broken(graded: Graded, method: str, statuses: set[str],
 
 
 def explain(graded: Graded) -> str:
-    return "\n".join(f"{c.id}: {c.status}: {c.feedback[:200]}"
-                     for c in graded.broken.values())
+    return "\n".join(f"{c.id}: {c.status}: {c.feedback[:200]}" for c in graded.broken.values())

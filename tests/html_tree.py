@@ -11,8 +11,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-        "track", "wbr"}
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
 
 
 @dataclass
@@ -35,11 +48,16 @@ class Element:
             if isinstance(child, Element):
                 yield from child.iter()
 
-    def find_all(self, tag: str | None = None, cls: str | None = None,
-                 **attrs: str) -> list[Element]:
-        return [e for e in self.iter()
-                if (tag is None or e.tag == tag) and (cls is None or cls in e.classes)
-                and all(e.attrs.get(k.replace("_", "-")) == v for k, v in attrs.items())]
+    def find_all(
+        self, tag: str | None = None, cls: str | None = None, **attrs: str
+    ) -> list[Element]:
+        return [
+            e
+            for e in self.iter()
+            if (tag is None or e.tag == tag)
+            and (cls is None or cls in e.classes)
+            and all(e.attrs.get(k.replace("_", "-")) == v for k, v in attrs.items())
+        ]
 
     def find(self, tag: str | None = None, cls: str | None = None, **attrs: str) -> Element:
         found = self.find_all(tag, cls, **attrs)

@@ -23,11 +23,21 @@ def record(check: Check, classes: Any, seed: int) -> CheckRun:
     run = CheckRun(check)
     observer = Observer(check.id, Mode.RECORD, sink=run.observations.append)
     fixtures = {"rng": check_rng(seed, check.id), "observe": observer}
-    end: dict[str, Any] = {"kind": "end", "check": check.id, "outcome": "passed",
-                           "duration": 0.0, "stdout": "", "stderr": ""}
+    end: dict[str, Any] = {
+        "kind": "end",
+        "check": check.id,
+        "outcome": "passed",
+        "duration": 0.0,
+        "stdout": "",
+        "stderr": "",
+    }
     try:
-        check.function(**{name: fixtures[name] if name in fixtures else getattr(classes, name)
-                          for name in check.fixtures})
+        check.function(
+            **{
+                name: fixtures[name] if name in fixtures else getattr(classes, name)
+                for name in check.fixtures
+            }
+        )
     except Exception as exc:  # noqa: BLE001 - whatever the code under test raises
         end.update(outcome="failed", error=describe_exception(exc, "/nonexistent"))
     for observation in run.observations:

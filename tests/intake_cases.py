@@ -104,10 +104,29 @@ def notebook(*cells: str) -> str:
 def raw_zip(name: str, payload: bytes, *, crc: int, size: int, flags: int = 0) -> bytes:
     """A one-entry deflate zip written by hand, so its headers can say anything."""
     encoded = name.encode()
-    local = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, flags, 8, 0, 0x21, crc,
-                        len(payload), size, len(encoded), 0)
-    central = struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 0x031E, 20, flags, 8, 0, 0x21, crc,
-                          len(payload), size, len(encoded), 0, 0, 0, 0, 0o100644 << 16, 0)
+    local = struct.pack(
+        "<4s5H3L2H", b"PK\x03\x04", 20, flags, 8, 0, 0x21, crc, len(payload), size, len(encoded), 0
+    )
+    central = struct.pack(
+        "<4s6H3L5H2L",
+        b"PK\x01\x02",
+        0x031E,
+        20,
+        flags,
+        8,
+        0,
+        0x21,
+        crc,
+        len(payload),
+        size,
+        len(encoded),
+        0,
+        0,
+        0,
+        0,
+        0o100644 << 16,
+        0,
+    )
     body = local + encoded + payload
     directory = central + encoded
     end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 1, 1, len(directory), len(body), 0)
@@ -151,8 +170,11 @@ class Outcome:
     workspace: Path
 
     def files(self) -> set[str]:
-        return {p.relative_to(self.workspace).as_posix()
-                for p in self.workspace.rglob("*") if p.is_file()}
+        return {
+            p.relative_to(self.workspace).as_posix()
+            for p in self.workspace.rglob("*")
+            if p.is_file()
+        }
 
 
 def run_intake(source: Path, tmp_path: Path, limits: IntakeLimits | None = None) -> Outcome:
@@ -173,8 +195,9 @@ def run_intake(source: Path, tmp_path: Path, limits: IntakeLimits | None = None)
     return Outcome(manifest, reason, workspace)
 
 
-def accepted(source: Path, tmp_path: Path, limits: IntakeLimits | None = None
-             ) -> tuple[Manifest, Outcome]:
+def accepted(
+    source: Path, tmp_path: Path, limits: IntakeLimits | None = None
+) -> tuple[Manifest, Outcome]:
     outcome = run_intake(source, tmp_path, limits)
     assert outcome.manifest is not None, outcome.reason
     return outcome.manifest, outcome
@@ -200,8 +223,13 @@ print(json.dumps(found))
 
 
 def python(script: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-I", "-c", script, *args],
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-I", "-c", script, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def assert_imports(manifest: Manifest, workspace: Path) -> None:
@@ -213,6 +241,7 @@ def assert_imports(manifest: Manifest, workspace: Path) -> None:
 
 # Every shape a student hands in, and how intake must see it.
 
+
 @dataclass(frozen=True)
 class ShapeCase:
     files: dict[str, str]
@@ -223,24 +252,43 @@ class ShapeCase:
 
 SHAPES = {
     "package": ShapeCase(
-        {"micrograd/__init__.py": "", "micrograd/value.py": VALUE,
-         "micrograd/mlp.py": mlp("from micrograd.value import Value")},
-        "package", {"Value": "micrograd.value"} | dict.fromkeys(ALL[1:], "micrograd.mlp"),
-        {"micrograd/__init__.py", "micrograd/value.py", "micrograd/mlp.py"}),
+        {
+            "micrograd/__init__.py": "",
+            "micrograd/value.py": VALUE,
+            "micrograd/mlp.py": mlp("from micrograd.value import Value"),
+        },
+        "package",
+        {"Value": "micrograd.value"} | dict.fromkeys(ALL[1:], "micrograd.mlp"),
+        {"micrograd/__init__.py", "micrograd/value.py", "micrograd/mlp.py"},
+    ),
     "karpathy": ShapeCase(
-        {"micrograd/__init__.py": "", "micrograd/engine.py": VALUE,
-         "micrograd/nn.py": mlp("from micrograd.engine import Value")},
-        "karpathy", {"Value": "micrograd.engine"} | dict.fromkeys(ALL[1:], "micrograd.nn"),
-        {"micrograd/__init__.py", "micrograd/engine.py", "micrograd/nn.py"}),
+        {
+            "micrograd/__init__.py": "",
+            "micrograd/engine.py": VALUE,
+            "micrograd/nn.py": mlp("from micrograd.engine import Value"),
+        },
+        "karpathy",
+        {"Value": "micrograd.engine"} | dict.fromkeys(ALL[1:], "micrograd.nn"),
+        {"micrograd/__init__.py", "micrograd/engine.py", "micrograd/nn.py"},
+    ),
     "single_file": ShapeCase(
-        {"my_micrograd.py": VALUE + mlp("")}, "single_file",
-        dict.fromkeys(ALL, "my_micrograd"), {"my_micrograd.py"}),
+        {"my_micrograd.py": VALUE + mlp("")},
+        "single_file",
+        dict.fromkeys(ALL, "my_micrograd"),
+        {"my_micrograd.py"},
+    ),
     "loose_files": ShapeCase(
-        {"value.py": VALUE, "mlp.py": mlp("from value import Value")}, "loose_files",
-        {"Value": "value"} | dict.fromkeys(ALL[1:], "mlp"), {"value.py", "mlp.py"}),
+        {"value.py": VALUE, "mlp.py": mlp("from value import Value")},
+        "loose_files",
+        {"Value": "value"} | dict.fromkeys(ALL[1:], "mlp"),
+        {"value.py", "mlp.py"},
+    ),
     "notebook": ShapeCase(
-        {"homework.ipynb": notebook(VALUE, mlp(""))}, "notebook",
-        dict.fromkeys(ALL, "student_notebook"), {"student_notebook.py"}),
+        {"homework.ipynb": notebook(VALUE, mlp(""))},
+        "notebook",
+        dict.fromkeys(ALL, "student_notebook"),
+        {"student_notebook.py"},
+    ),
 }
 
 JUNK: dict[str, str | bytes] = {

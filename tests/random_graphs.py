@@ -32,7 +32,15 @@ VALUE_ATOL = 1e-9
 
 TWO_NODES = ("add", "sub", "mul", "div")
 WITH_CONSTANT = (
-    "add_c", "sub_c", "mul_c", "div_c", "radd", "rsub", "rmul", "rtruediv", "pow_int",
+    "add_c",
+    "sub_c",
+    "mul_c",
+    "div_c",
+    "radd",
+    "rsub",
+    "rmul",
+    "rtruediv",
+    "pow_int",
     "pow_float",
 )
 ONE_NODE = ("neg", "tanh", "relu")

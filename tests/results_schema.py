@@ -27,8 +27,10 @@ def validator() -> Draft202012Validator:
 
 def problems(data: Any) -> list[str]:
     """Every way ``data`` breaks the schema, one line each ([] when it is valid)."""
-    return [f"{'/'.join(map(str, error.absolute_path)) or '<top>'}: {error.message[:300]}"
-            for error in validator().iter_errors(data)]
+    return [
+        f"{'/'.join(map(str, error.absolute_path)) or '<top>'}: {error.message[:300]}"
+        for error in validator().iter_errors(data)
+    ]
 
 
 def is_micrograde_results(data: Any) -> bool:

@@ -36,10 +36,10 @@ def key(exercise: Exercise, rubric: Rubric) -> dict[str, Any]:
 
 
 def test_the_key_answers_exactly_the_visible_checks(
-        exercise: Exercise, rubric: Rubric, key: dict[str, Any]) -> None:
+    exercise: Exercise, rubric: Rubric, key: dict[str, Any]
+) -> None:
     assert key["schema"] == 1 and key["seed"] == PUBLIC_SEED
-    expected = {c.id for c in exercise.checks
-                if rubric.entry(c.step, c.id).visibility == "visible"}
+    expected = {c.id for c in exercise.checks if rubric.entry(c.step, c.id).visibility == "visible"}
     assert set(key["checks"]) == expected
     # Checks that replay the student's data are keyed too; their properties are judged at
     # home on the student's own data, and no given record (a random draw) is in the key.
@@ -59,8 +59,9 @@ def test_steps_limit_the_key(exercise: Exercise, rubric: Rubric) -> None:
     assert {exercise.check(cid).step for cid in partial["checks"]} == {1, 2}
 
 
-def test_the_key_regenerates_byte_for_byte(exercise: Exercise, rubric: Rubric,
-                                           key: dict[str, Any]) -> None:
+def test_the_key_regenerates_byte_for_byte(
+    exercise: Exercise, rubric: Rubric, key: dict[str, Any]
+) -> None:
     again = answer_key_json(build_answer_key(exercise, rubric))
     assert answer_key_json(key) == again
     text = again.decode()
@@ -84,12 +85,17 @@ def test_floats_are_rounded_for_stable_diffs(key: dict[str, Any]) -> None:
     assert all(f == float(f"{f:.{FLOAT_DIGITS}g}") for f in found)
 
 
-def test_rounding_stays_well_inside_every_tolerance(exercise: Exercise,
-                                                    key: dict[str, Any]) -> None:
+def test_rounding_stays_well_inside_every_tolerance(
+    exercise: Exercise, key: dict[str, Any]
+) -> None:
     for check_id, records in key["checks"].items():
-        fresh = [r for r in run_reference(exercise, exercise.check(check_id), PUBLIC_SEED,
-                                          own_givens=True).records
-                 if r["role"] not in ("given", "expect")]
+        fresh = [
+            r
+            for r in run_reference(
+                exercise, exercise.check(check_id), PUBLIC_SEED, own_givens=True
+            ).records
+            if r["role"] not in ("given", "expect")
+        ]
         assert [r["name"] for r in records] == [r["name"] for r in fresh]
         for want, got in zip(records, fresh, strict=True):
             # A tenth of the check's own tolerance (inputs are only shown, never compared).
@@ -107,25 +113,25 @@ def test_expectations_answer_keyed_checks(exercise: Exercise, key: dict[str, Any
     assert list(run.records) == key["checks"]["add_two_values"]
 
 
-def test_expectations_refuse_unkeyed_checks_and_other_seeds(exercise: Exercise,
-                                                            key: dict[str, Any]) -> None:
+def test_expectations_refuse_unkeyed_checks_and_other_seeds(
+    exercise: Exercise, key: dict[str, Any]
+) -> None:
     expectations = AnswerKeyExpectations(key)
-    unkeyed = expectations.expected(exercise.check("training_from_own_weights"), {},
-                                    PUBLIC_SEED)
+    unkeyed = expectations.expected(exercise.check("training_from_own_weights"), {}, PUBLIC_SEED)
     assert unkeyed.records == () and unkeyed.missing_given
     assert "grader" in unkeyed.missing_given
     with pytest.raises(ConfigError, match="seed"):
         expectations.expected(exercise.check("add_two_values"), None, PUBLIC_SEED + 1)
 
 
-def test_restrict_to_key_keeps_only_keyed_checks(exercise: Exercise, rubric: Rubric,
-                                                 key: dict[str, Any]) -> None:
+def test_restrict_to_key_keeps_only_keyed_checks(
+    exercise: Exercise, rubric: Rubric, key: dict[str, Any]
+) -> None:
     small = {**key, "checks": {cid: key["checks"][cid] for cid in ("add_number", "add_backward")}}
     keyed, cut = restrict_to_key(exercise, rubric, AnswerKeyExpectations(small))
     assert [c.id for c in keyed.checks] == ["add_number", "add_backward"]
     assert set(cut.steps) == set(STEPS)
-    assert {cid for s in cut.steps.values() for cid in s.entries} == {"add_number",
-                                                                     "add_backward"}
+    assert {cid for s in cut.steps.values() for cid in s.entries} == {"add_number", "add_backward"}
 
 
 def test_written_keys_read_back(tmp_path: Path, key: dict[str, Any]) -> None:
@@ -133,13 +139,16 @@ def test_written_keys_read_back(tmp_path: Path, key: dict[str, Any]) -> None:
     assert path.name == KEY_FILE and read_answer_key(path) == key
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (None, "is missing"),
-    ("{not json", "cannot be read"),
-    ('{"schema": 2, "seed": 1, "checks": {}}', "schema 1"),
-    ('{"schema": 1, "seed": "1", "checks": {}}', "damaged"),
-    ('{"schema": 1, "seed": 1, "checks": {"a": [1]}}', "damaged"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "is missing"),
+        ("{not json", "cannot be read"),
+        ('{"schema": 2, "seed": 1, "checks": {}}', "schema 1"),
+        ('{"schema": 1, "seed": "1", "checks": {}}', "damaged"),
+        ('{"schema": 1, "seed": 1, "checks": {"a": [1]}}', "damaged"),
+    ],
+)
 def test_bad_keys_are_config_errors(tmp_path: Path, content: str | None, message: str) -> None:
     path = tmp_path / KEY_FILE
     if content is not None:
@@ -148,14 +157,18 @@ def test_bad_keys_are_config_errors(tmp_path: Path, content: str | None, message
         read_answer_key(path)
 
 
-@pytest.mark.parametrize(("files", "expected"), [
-    (["value.py", "mlp.py"], ("micrograd.value", "micrograd.mlp")),
-    (["engine.py", "nn.py"], ("micrograd.engine", "micrograd.nn")),
-    (["value.py"], ("micrograd.value", "micrograd.mlp")),
-    (["engine.py"], ("micrograd.engine", "micrograd.mlp")),
-])
-def test_home_mode_finds_either_layout(tmp_path: Path, files: list[str],
-                                       expected: tuple[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (["value.py", "mlp.py"], ("micrograd.value", "micrograd.mlp")),
+        (["engine.py", "nn.py"], ("micrograd.engine", "micrograd.nn")),
+        (["value.py"], ("micrograd.value", "micrograd.mlp")),
+        (["engine.py"], ("micrograd.engine", "micrograd.mlp")),
+    ],
+)
+def test_home_mode_finds_either_layout(
+    tmp_path: Path, files: list[str], expected: tuple[str, str]
+) -> None:
     (tmp_path / "micrograd").mkdir()
     for name in files:
         (tmp_path / "micrograd" / name).write_text("")

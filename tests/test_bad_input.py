@@ -85,8 +85,9 @@ def test_exception_at_import_names_the_line(tmp_path: Path) -> None:
 def test_endless_loop_at_import_costs_one_timeout_not_one_per_check(tmp_path: Path) -> None:
     settings = quick_settings(check_seconds=2.0, import_seconds=2.0)
     started = time.monotonic()
-    result = grade(package(tmp_path, VALUE + "\nwhile True:\n    pass\n"), steps=(1, 2),
-                   settings=settings)
+    result = grade(
+        package(tmp_path, VALUE + "\nwhile True:\n    pass\n"), steps=(1, 2), settings=settings
+    )
     elapsed = time.monotonic() - started
     statuses = [c.status for c in checks(result).values() if c.status != "not_run"]
     assert statuses[0] == "timeout"
@@ -95,13 +96,17 @@ def test_endless_loop_at_import_costs_one_timeout_not_one_per_check(tmp_path: Pa
     assert elapsed < 20, f"took {elapsed:.1f} s"
 
 
-@pytest.mark.parametrize("content, words", [
-    ("this is not json", ("json",)),
-    (json.dumps({"cells": "nope", "metadata": {}}), ("notebook",)),
-    (json.dumps([1, 2, 3]), ("notebook",)),
-])
-def test_broken_notebooks_are_rejected(tmp_path: Path, content: str,
-                                       words: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("this is not json", ("json",)),
+        (json.dumps({"cells": "nope", "metadata": {}}), ("notebook",)),
+        (json.dumps([1, 2, 3]), ("notebook",)),
+    ],
+)
+def test_broken_notebooks_are_rejected(
+    tmp_path: Path, content: str, words: tuple[str, ...]
+) -> None:
     path = tmp_path / "homework.ipynb"
     path.write_text(content)
     assert_rejected(path, *words)
@@ -122,7 +127,7 @@ def test_zip_with_symlink_entry_skips_it(tmp_path: Path) -> None:
         zf.writestr("micrograd/__init__.py", "")
         zf.writestr("micrograd/value.py", VALUE)
         link = zipfile.ZipInfo("micrograd/mlp.py")
-        link.external_attr = (0o120777 << 16)
+        link.external_attr = 0o120777 << 16
         zf.writestr(link, "/etc/passwd")
     result = grade(archive, steps=(1,))
     assert result.status == "graded" and result.score == 20

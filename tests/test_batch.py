@@ -70,15 +70,15 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 def _bug_score() -> float:
     rubric = load_rubric(load_exercise())
-    lost = sum(rubric.entry(step, cid).points for step, ids in MUL_BACKWARD_FAILURES.items()
-               for cid in ids)
+    lost = sum(
+        rubric.entry(step, cid).points for step, ids in MUL_BACKWARD_FAILURES.items() for cid in ids
+    )
     return 100 - lost
 
 
 def test_gradebook_header_is_the_contract(classroom: dict[str, Path]) -> None:
     first = (classroom["out"] / "gradebook.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert first.startswith("submission,status,score,max_score,step_1,step_2,step_3,step_4,"
-                            "step_5")
+    assert first.startswith("submission,status,score,max_score,step_1,step_2,step_3,step_4,step_5")
     assert tuple(first.split(",")) == HEADER
 
 
@@ -132,8 +132,14 @@ def test_checks_gradebook_and_json(classroom: dict[str, Path]) -> None:
     exercise = load_exercise()
     ids = [c.id for c in exercise.checks]
     header = list(next(iter(rows.values())))
-    assert header == ["submission", "status", "score", "max_score", *ids,
-                      *(f"{cid}:status" for cid in ids)]
+    assert header == [
+        "submission",
+        "status",
+        "score",
+        "max_score",
+        *ids,
+        *(f"{cid}:status" for cid in ids),
+    ]
     assert rows["bugmul_107"]["multiply_backward"] == "0"
     assert rows["bugmul_107"]["multiply_backward:status"] == "failed"
     assert rows["bugmul_107"]["add_backward:status"] == "passed"
@@ -162,7 +168,8 @@ def _copy_out(classroom: dict[str, Path], tmp_path: Path) -> Path:
 
 
 def test_second_run_grades_nothing_and_writes_the_same_gradebook(
-        classroom: dict[str, Path], tmp_path: Path) -> None:
+    classroom: dict[str, Path], tmp_path: Path
+) -> None:
     out = _copy_out(classroom, tmp_path)
     done = batch_cli(classroom["class"], out, classroom["settings"])
     assert done.returncode == 0, done.stderr
@@ -171,14 +178,18 @@ def test_second_run_grades_nothing_and_writes_the_same_gradebook(
         assert (out / name).read_bytes() == (classroom["out"] / name).read_bytes(), name
 
 
-def test_changing_one_submission_regrades_only_it(classroom: dict[str, Path],
-                                                  tmp_path: Path) -> None:
+def test_changing_one_submission_regrades_only_it(
+    classroom: dict[str, Path], tmp_path: Path
+) -> None:
     out = _copy_out(classroom, tmp_path)
     folder = tmp_path / "class"
     shutil.copytree(classroom["class"], folder)
     broken = folder / "smithjohn_101_5001_micrograd.py"
-    broken.write_text(broken.read_text().replace("other.grad += self.data * out.grad",
-                                                 "other.grad += other.data * out.grad"))
+    broken.write_text(
+        broken.read_text().replace(
+            "other.grad += self.data * out.grad", "other.grad += other.data * out.grad"
+        )
+    )
     done = batch_cli(folder, out, classroom["settings"])
     assert done.returncode == 0, done.stderr
     assert planned(done.stdout) == (1, 11)
@@ -193,8 +204,10 @@ def _children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1]
-                                            .split()[1]) == pid:
+            if (
+                entry.name.isdigit()
+                and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid
+            ):
                 found.append(int(entry.name))
         except (OSError, ValueError, IndexError):
             continue
@@ -202,8 +215,7 @@ def _children(pid: int) -> list[int]:
 
 
 def _start_and_wait_for_results(command: list[str], out: Path) -> subprocess.Popen[str]:
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not list(out.glob("*/.key")):
         assert process.poll() is None, process.communicate()
@@ -213,11 +225,13 @@ def _start_and_wait_for_results(command: list[str], out: Path) -> subprocess.Pop
 
 
 @pytest.mark.slow
-def test_kill_9_then_rerun_gives_the_uninterrupted_gradebook(classroom: dict[str, Path],
-                                                              tmp_path: Path) -> None:
+def test_kill_9_then_rerun_gives_the_uninterrupted_gradebook(
+    classroom: dict[str, Path], tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     process = _start_and_wait_for_results(
-        batch_command(classroom["class"], out, classroom["settings"]), out)
+        batch_command(classroom["class"], out, classroom["settings"]), out
+    )
     # Freeze it first so its sandboxes can be listed, then kill -9; the sandboxes run in
     # sessions of their own, so they are ended by their ids here (the test's own cleanup).
     process.send_signal(signal.SIGSTOP)
@@ -238,26 +252,34 @@ def test_kill_9_then_rerun_gives_the_uninterrupted_gradebook(classroom: dict[str
         assert (out / name).read_bytes() == (classroom["out"] / name).read_bytes(), name
 
 
-def test_ctrl_c_stops_cleanly_and_says_how_to_resume(classroom: dict[str, Path],
-                                                     tmp_path: Path) -> None:
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(
+    classroom: dict[str, Path], tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     process = _start_and_wait_for_results(
-        batch_command(classroom["class"], out, classroom["settings"]), out)
+        batch_command(classroom["class"], out, classroom["settings"]), out
+    )
     sandboxes = _children(process.pid)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr
     assert "run the same command again" in stderr
-    assert not [pid for pid in sandboxes if Path(f"/proc/{pid}").exists()
-                and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]]
+    assert not [
+        pid
+        for pid in sandboxes
+        if Path(f"/proc/{pid}").exists()
+        and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    ]
     assert list(out.glob("*/.key")) and not (out / "gradebook.csv").exists()
 
 
 def test_a_zip_of_the_class_folder(tmp_path: Path) -> None:
     folder = tmp_path / "class"
     folder.mkdir()
-    shutil.copy(Path(__file__).parents[1] / "examples" / "complete" / "single_file.py",
-                folder / "smithjohn_101_5001_micrograd.py")
+    shutil.copy(
+        Path(__file__).parents[1] / "examples" / "complete" / "single_file.py",
+        folder / "smithjohn_101_5001_micrograd.py",
+    )
     (folder / "alice").mkdir()
     (folder / "__MACOSX").mkdir()
     (folder / "__MACOSX" / "._x").write_text("junk")
@@ -280,15 +302,37 @@ def test_out_inside_the_class_folder_is_refused(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ in-process, fake grading
 
+
 def _passing(request: GradeRequest, **_: Any) -> GradeResult:
     exercise, rubric = load_exercise(), load_rubric(load_exercise())
-    steps = tuple(StepResult(step, rubric.steps[step].title, tuple(
-        CheckResult(c.id, rubric.entry(step, c.id).title, "passed",
-                    rubric.entry(step, c.id).points, rubric.entry(step, c.id).points,
-                    "visible", "Passed.") for c in exercise.steps_checks((step,))))
-        for step in STEPS)
-    return GradeResult(submission=request.name or "", status="graded", message="ok",
-                       seed=request.seed or 0, sandbox="local", steps=steps, duration=0.01)
+    steps = tuple(
+        StepResult(
+            step,
+            rubric.steps[step].title,
+            tuple(
+                CheckResult(
+                    c.id,
+                    rubric.entry(step, c.id).title,
+                    "passed",
+                    rubric.entry(step, c.id).points,
+                    rubric.entry(step, c.id).points,
+                    "visible",
+                    "Passed.",
+                )
+                for c in exercise.steps_checks((step,))
+            ),
+        )
+        for step in STEPS
+    )
+    return GradeResult(
+        submission=request.name or "",
+        status="graded",
+        message="ok",
+        seed=request.seed or 0,
+        sandbox="local",
+        steps=steps,
+        duration=0.01,
+    )
 
 
 class _Recorder:
@@ -318,15 +362,21 @@ def _run(tmp_path: Path, progress: _Recorder, jobs: int = 2) -> Any:
     exercise = load_exercise()
     sandbox = stoppable(LocalSandbox(exercise))
     try:
-        return run_batch(BatchRequest(_small_class(tmp_path), tmp_path / "out", jobs, SEED),
-                         exercise=exercise, rubric=load_rubric(exercise), sandbox=sandbox,
-                         settings=load_settings(), progress=progress)
+        return run_batch(
+            BatchRequest(_small_class(tmp_path), tmp_path / "out", jobs, SEED),
+            exercise=exercise,
+            rubric=load_rubric(exercise),
+            sandbox=sandbox,
+            settings=load_settings(),
+            progress=progress,
+        )
     finally:
         sandbox.close()
 
 
 def test_an_unexpected_error_on_one_submission_is_its_result(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def grade(request: GradeRequest, **kwargs: Any) -> GradeResult:
         if request.name == "student03":
             raise RuntimeError("boom")
@@ -337,13 +387,15 @@ def test_an_unexpected_error_on_one_submission_is_its_result(
     assert summary.complete and summary.graded_now == 6 and summary.rejected == 1
     rows = {r["submission"]: r for r in _rows(tmp_path / "out" / "gradebook.csv")}
     assert rows["student03"]["status"] == "rejected"
-    assert "the grader failed on this submission (RuntimeError: boom)" in rows["student03"][
-        "message"]
+    assert (
+        "the grader failed on this submission (RuntimeError: boom)" in rows["student03"]["message"]
+    )
     assert rows["student04"]["score"] == "100"
 
 
 def test_a_sandbox_failure_is_retried_by_the_next_run(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def grade(request: GradeRequest, **kwargs: Any) -> GradeResult:
         if request.name == "student02":
             raise SandboxError("the engine went away")
@@ -361,7 +413,8 @@ def test_a_sandbox_failure_is_retried_by_the_next_run(
 
 
 def test_the_batch_stops_when_the_sandbox_keeps_failing(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def grade(request: GradeRequest, **kwargs: Any) -> GradeResult:
         raise SandboxError("no engine")
 
@@ -372,7 +425,8 @@ def test_the_batch_stops_when_the_sandbox_keeps_failing(
 
 
 def test_interrupt_keeps_finished_results_and_writes_no_gradebook(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(batch_module, "grade_submission", _passing)
 
     def interrupt(done: Done) -> None:
@@ -393,8 +447,13 @@ def test_stop_all_kills_runs_in_flight_and_refuses_new_ones(tmp_path: Path) -> N
     workspace = tmp_path / "ws"
     workspace.mkdir()
     (workspace / "value.py").write_text("while True:\n    pass\n")
-    job = {"seed": 1, "checks": ["add_two_values"], "files": ["test_step1_operators.py"],
-           "classes": {"Value": "value"}, "poisoned": []}
+    job = {
+        "seed": 1,
+        "checks": ["add_two_values"],
+        "files": ["test_step1_operators.py"],
+        "classes": {"Value": "value"},
+        "poisoned": [],
+    }
     execution = sandbox.start(SandboxJob(workspace, job, load_settings().limits, 60))
     started = time.monotonic()
     sandbox.stop_all()
@@ -417,13 +476,16 @@ def test_the_key_changes_with_everything_a_result_depends_on(tmp_path: Path) -> 
     exercise, settings = load_exercise(), load_settings()
     base = batch_fingerprint(exercise, settings, seed=1, sandbox="docker", steps=STEPS)
     assert changed(base, dict(base)) == []
-    assert changed(base, batch_fingerprint(exercise, settings, seed=2, sandbox="docker",
-                                           steps=STEPS)) == ["seed"]
-    assert changed(base, batch_fingerprint(exercise, settings, seed=1, sandbox="local",
-                                           steps=STEPS)) == ["sandbox"]
+    assert changed(
+        base, batch_fingerprint(exercise, settings, seed=2, sandbox="docker", steps=STEPS)
+    ) == ["seed"]
+    assert changed(
+        base, batch_fingerprint(exercise, settings, seed=1, sandbox="local", steps=STEPS)
+    ) == ["sandbox"]
     quicker = load_settings(settings_file(tmp_path))
-    assert "settings" in changed(base, batch_fingerprint(exercise, quicker, seed=1,
-                                                         sandbox="docker", steps=STEPS))
+    assert "settings" in changed(
+        base, batch_fingerprint(exercise, quicker, seed=1, sandbox="docker", steps=STEPS)
+    )
     assert changed(None, base) == ["new"]
 
 
@@ -435,6 +497,7 @@ def test_failures_group_without_their_numbers() -> None:
 
 
 # ------------------------------------------------------------------ the Docker backend
+
 
 def _docker_class(tmp_path: Path) -> Path:
     folder = tmp_path / "class"
@@ -451,14 +514,20 @@ def _docker_run(tmp_path: Path, sandbox: Any, progress: _Recorder) -> Any:
     exercise = load_exercise()
     request = BatchRequest(_docker_class(tmp_path), tmp_path / "out", 2, SEED, (1,))
     # Not closed here: the session's Docker sandbox is shared with other tests.
-    return run_batch(request, exercise=exercise, rubric=load_rubric(exercise),
-                     sandbox=stoppable(sandbox), progress=progress,
-                     settings=load_settings(settings_file(tmp_path)))
+    return run_batch(
+        request,
+        exercise=exercise,
+        rubric=load_rubric(exercise),
+        sandbox=stoppable(sandbox),
+        progress=progress,
+        settings=load_settings(settings_file(tmp_path)),
+    )
 
 
 @pytest.mark.docker
-def test_docker_batch_grades_in_parallel(docker_sandbox: Any, docker_clean_host: Path,
-                                         tmp_path: Path) -> None:
+def test_docker_batch_grades_in_parallel(
+    docker_sandbox: Any, docker_clean_host: Path, tmp_path: Path
+) -> None:
     summary = _docker_run(tmp_path, docker_sandbox, _Recorder())
     assert summary.complete and summary.graded_now == 3
     rows = {r["submission"]: r for r in _rows(tmp_path / "out" / "gradebook.csv")}
@@ -471,7 +540,8 @@ def test_docker_batch_grades_in_parallel(docker_sandbox: Any, docker_clean_host:
 
 @pytest.mark.docker
 def test_docker_interrupt_removes_the_containers_in_flight(
-        docker_sandbox: Any, docker_clean_host: Path, tmp_path: Path) -> None:
+    docker_sandbox: Any, docker_clean_host: Path, tmp_path: Path
+) -> None:
     def interrupt(done: Done) -> None:
         raise KeyboardInterrupt
 
@@ -487,7 +557,7 @@ def test_docker_interrupt_removes_the_containers_in_flight(
 def test_a_file_name_that_is_not_utf8_does_not_stop_the_batch(tmp_path: Path) -> None:
     folder = tmp_path / "class"
     folder.mkdir()
-    single = (Path(__file__).parents[1] / "examples" / "complete" / "single_file.py")
+    single = Path(__file__).parents[1] / "examples" / "complete" / "single_file.py"
     (folder / "alice.py").write_bytes(single.read_bytes())
     with open(os.fsencode(folder) + b"/caf\xe9.py", "wb") as handle:
         handle.write(single.read_bytes())

@@ -21,7 +21,7 @@ from grader.trusted import run_reference
 
 # A Value (and network classes) that implement nothing: every operation gives back another
 # placeholder, so the staged tests run to their end without computing anything.
-PLACEHOLDERS = '''
+PLACEHOLDERS = """
 class Value:
     def __init__(self, data=0.0, _children=(), _op=""):
         self.data, self.grad, self._op = data, 0, _op
@@ -42,7 +42,7 @@ class Value:
         pass
 
 Neuron = Layer = MLP = Value
-'''
+"""
 
 
 def submission(tmp_path: Path, code: str, name: str = "cheat") -> Path:
@@ -65,7 +65,7 @@ def test_placeholders_alone_score_zero(tmp_path: Path) -> None:
 
 
 def test_monkeypatching_pytest_to_pass_everything(tmp_path: Path) -> None:
-    cheat = '''
+    cheat = """
     import gc, pytest
 
     class Flip:
@@ -84,12 +84,12 @@ def test_monkeypatching_pytest_to_pass_everything(tmp_path: Path) -> None:
     if plugin is not None:   # also wipe the harness's own record of errors
         plugin._errors.clear()
         plugin.pytest_runtest_makereport = lambda item, call: None
-    '''
+    """
     assert_zero(submission(tmp_path, textwrap.dedent(cheat) + PLACEHOLDERS))
 
 
 def test_forging_records_at_exit_then_exiting(tmp_path: Path) -> None:
-    cheat = '''
+    cheat = """
     import atexit, json, os
     job = json.loads(os.environ.get("MG_JOB", "{}"))
     fd = int(os.environ.get("MG_RECORD_FD", "1"))
@@ -105,7 +105,7 @@ def test_forging_records_at_exit_then_exiting(tmp_path: Path) -> None:
 
     atexit.register(forge)
     forge()
-    '''
+    """
     result = grade(submission(tmp_path, textwrap.dedent(cheat) + PLACEHOLDERS))
     assert result.score == 0
     assert "did not record" in checks(result)["add_two_values"].feedback
@@ -119,24 +119,29 @@ def test_os_exit_at_import(tmp_path: Path) -> None:
     assert "ended while importing micrograd.value" in first.feedback
 
 
-@pytest.mark.parametrize("liar", [
-    "class Liar:\n    def __eq__(self, other): return True\n    __ne__ = lambda s, o: False\n"
-    "    __hash__ = object.__hash__\nLIE = Liar()\n",
-    "class Liar(float):\n    def __eq__(self, other): return True\n"
-    "    __ne__ = lambda s, o: False\n    __hash__ = float.__hash__\n"
-    "    def __sub__(self, other): return 0.0\n"
-    "    __rsub__ = __sub__\nLIE = Liar(0.0)\n",
-    "LIE = float('nan')\n",
-])
+@pytest.mark.parametrize(
+    "liar",
+    [
+        "class Liar:\n    def __eq__(self, other): return True\n    __ne__ = lambda s, o: False\n"
+        "    __hash__ = object.__hash__\nLIE = Liar()\n",
+        "class Liar(float):\n    def __eq__(self, other): return True\n"
+        "    __ne__ = lambda s, o: False\n    __hash__ = float.__hash__\n"
+        "    def __sub__(self, other): return 0.0\n"
+        "    __rsub__ = __sub__\nLIE = Liar(0.0)\n",
+        "LIE = float('nan')\n",
+    ],
+)
 def test_values_that_lie(tmp_path: Path, liar: str) -> None:
-    cheat = liar + PLACEHOLDERS.replace("self.data, self.grad, self._op = data, 0, _op",
-                                        "self.data, self.grad, self._op = LIE, LIE, _op")
+    cheat = liar + PLACEHOLDERS.replace(
+        "self.data, self.grad, self._op = data, 0, _op",
+        "self.data, self.grad, self._op = LIE, LIE, _op",
+    )
     assert_zero(submission(tmp_path, cheat))
 
 
 def test_shipping_a_conftest_and_pytest_config(tmp_path: Path) -> None:
     root = submission(tmp_path, PLACEHOLDERS)
-    flip = '''
+    flip = """
     import pytest
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(item, call):
@@ -144,7 +149,7 @@ def test_shipping_a_conftest_and_pytest_config(tmp_path: Path) -> None:
         report.outcome = "passed"
     def pytest_sessionfinish(session):
         session.exitstatus = 0
-    '''
+    """
     for folder in (root, root / "micrograd"):
         (folder / "conftest.py").write_text(textwrap.dedent(flip))
     (root / "pytest.ini").write_text("[pytest]\naddopts = -p no:mg_harness.plugin\n")
@@ -152,7 +157,9 @@ def test_shipping_a_conftest_and_pytest_config(tmp_path: Path) -> None:
 
 
 def test_reading_expected_values_off_the_stack(tmp_path: Path) -> None:
-    cheat = PLACEHOLDERS + '''
+    cheat = (
+        PLACEHOLDERS
+        + """
 import sys
 
 def _peek(self, *args, **kwargs):
@@ -166,7 +173,8 @@ def _peek(self, *args, **kwargs):
 
 for _name in ("__add__", "__mul__", "__pow__", "__sub__", "__truediv__", "tanh", "relu"):
     setattr(Value, _name, _peek)
-'''
+"""
+    )
     assert_zero(submission(tmp_path, cheat))
 
 
@@ -182,7 +190,9 @@ def hard_coded_answers(seed: int) -> dict[str, dict[str, object]]:
 
 def test_hard_coding_the_public_examples_only_works_for_that_seed(tmp_path: Path) -> None:
     public = 12345
-    cheat = PLACEHOLDERS + f'''
+    cheat = (
+        PLACEHOLDERS
+        + f"""
 import json, sys
 TABLE = json.loads({json.dumps(json.dumps(hard_coded_answers(public)))})
 observe = sys.modules["mg_harness.observe"]
@@ -195,7 +205,8 @@ def forged(self, record):
     _emit(self, record)
 
 observe.Observer._emit = forged
-'''
+"""
+    )
     root = submission(tmp_path, cheat)
     at_public_seed = grade(root, seed=public)
     assert at_public_seed.score >= 60, "the cheat itself must work, or this test proves nothing"
@@ -206,7 +217,7 @@ def test_a_cheat_on_top_of_honest_work_keeps_only_the_honest_part(tmp_path: Path
     root = tmp_path / "half"
     shutil.copytree(REPO / "reference" / "step_3", root)
     honest = (root / "micrograd" / "value.py").read_text()
-    forger = '''
+    forger = """
 import gc, pytest
 class _Flip:
     @pytest.hookimpl(hookwrapper=True)
@@ -217,7 +228,7 @@ for _obj in gc.get_objects():
     if type(_obj).__name__ == "Config" and hasattr(_obj, "pluginmanager"):
         _obj.pluginmanager.register(_Flip(), "flip")
         break
-'''
+"""
     (root / "micrograd" / "value.py").write_text(honest + forger)
     result = grade(root)
     assert step_scores(result) == {1: 20, 2: 20, 3: 20, 4: 0, 5: 0}

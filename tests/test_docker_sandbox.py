@@ -38,11 +38,18 @@ COMPLETE = REPO / "examples" / "complete" / "package"
 NO_ENGINE = "unix:///nonexistent/docker.sock"
 
 
-def micrograde(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-               timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, **(env or {})},
-                          cwd=cwd, check=False)
+def micrograde(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        check=False,
+    )
 
 
 def labelled(api: Any, pid: int) -> list[dict[str, Any]]:
@@ -54,9 +61,15 @@ def sleeper(sandbox: DockerSandbox, seconds: float = 120) -> DockerExecution:
     directory = run_directory()
     (directory / "workspace").mkdir()
     settings = load_settings()
-    spec = Spec(sandbox.image, [PYTHON, "-I", "-c", f"import time; time.sleep({seconds})"],
-                {}, settings.limits, settings.docker.user, directory / "workspace",
-                new_run_id())
+    spec = Spec(
+        sandbox.image,
+        [PYTHON, "-I", "-c", f"import time; time.sleep({seconds})"],
+        {},
+        settings.limits,
+        settings.docker.user,
+        directory / "workspace",
+        new_run_id(),
+    )
     return DockerExecution(sandbox.api, spec, this_process(), directory, seconds)
 
 
@@ -65,10 +78,19 @@ def sleeper(sandbox: DockerSandbox, seconds: float = 120) -> DockerExecution:
 
 @pytest.mark.docker
 def test_cli_grades_the_complete_example_with_full_marks(
-        docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path) -> None:
+    docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
-    done = micrograde("grade", str(COMPLETE), "--sandbox", "docker", "--out", str(out),
-                      env={"TMPDIR": str(docker_clean_host)}, cwd=tmp_path)
+    done = micrograde(
+        "grade",
+        str(COMPLETE),
+        "--sandbox",
+        "docker",
+        "--out",
+        str(out),
+        env={"TMPDIR": str(docker_clean_host)},
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads((out / "results.json").read_text())
     assert (result["sandbox"], result["score"], result["max_score"]) == ("docker", 100, 100)
@@ -85,8 +107,9 @@ def test_sandbox_check_passes_every_probe() -> None:
 
 
 @pytest.mark.docker
-def test_the_probe_would_see_reference_text_that_got_in(docker_sandbox: DockerSandbox,
-                                                         docker_clean_host: Path) -> None:
+def test_the_probe_would_see_reference_text_that_got_in(
+    docker_sandbox: DockerSandbox, docker_clean_host: Path
+) -> None:
     # The probe searches the container for lines of the reference; hand it a line that
     # *is* in the image (from the harness) to show that a leak would be caught.
     exercise, settings = load_exercise(), load_settings()
@@ -102,8 +125,15 @@ def test_the_probe_would_see_reference_text_that_got_in(docker_sandbox: DockerSa
 
 
 def test_docker_without_engine_exits_3_and_names_the_fix(tmp_path: Path) -> None:
-    done = micrograde("grade", str(COMPLETE), "--sandbox", "docker", "--out",
-                      str(tmp_path / "out"), env={"DOCKER_HOST": NO_ENGINE})
+    done = micrograde(
+        "grade",
+        str(COMPLETE),
+        "--sandbox",
+        "docker",
+        "--out",
+        str(tmp_path / "out"),
+        env={"DOCKER_HOST": NO_ENGINE},
+    )
     assert done.returncode == 3
     assert "no Docker engine answers" in done.stderr
     assert "scripts/docker-engine.sh" in done.stderr and "docs/docker.md" in done.stderr
@@ -111,8 +141,15 @@ def test_docker_without_engine_exits_3_and_names_the_fix(tmp_path: Path) -> None
 
 
 def test_auto_without_engine_grades_locally_with_a_visible_warning(tmp_path: Path) -> None:
-    done = micrograde("grade", str(COMPLETE), "--sandbox", "auto", "--out",
-                      str(tmp_path / "out"), env={"DOCKER_HOST": NO_ENGINE})
+    done = micrograde(
+        "grade",
+        str(COMPLETE),
+        "--sandbox",
+        "auto",
+        "--out",
+        str(tmp_path / "out"),
+        env={"DOCKER_HOST": NO_ENGINE},
+    )
     assert done.returncode == 0, done.stderr
     assert "warning:" in done.stderr and "NOT a security boundary" in done.stderr
     assert json.loads((tmp_path / "out" / "results.json").read_text())["sandbox"] == "local"
@@ -120,19 +157,27 @@ def test_auto_without_engine_grades_locally_with_a_visible_warning(tmp_path: Pat
 
 @pytest.mark.docker
 def test_docker_without_the_image_exits_3_and_names_the_fix(
-        docker_sandbox: DockerSandbox, tmp_path: Path) -> None:
+    docker_sandbox: DockerSandbox, tmp_path: Path
+) -> None:
     settings = tmp_path / "settings.toml"
     settings.write_text('[docker]\nimage = "micrograde-sandbox:not-built-yet"\n')
-    done = micrograde("grade", str(COMPLETE), "--sandbox", "docker", "--settings",
-                      str(settings), "--out", str(tmp_path / "out"))
+    done = micrograde(
+        "grade",
+        str(COMPLETE),
+        "--sandbox",
+        "docker",
+        "--settings",
+        str(settings),
+        "--out",
+        str(tmp_path / "out"),
+    )
     assert done.returncode == 3
     assert "micrograde-sandbox:not-built-yet" in done.stderr
     assert "[docker] image" in done.stderr and "micrograde sandbox build" in done.stderr
 
 
 @pytest.mark.docker
-def test_auto_uses_docker_when_engine_and_image_are_there(
-        docker_sandbox: DockerSandbox) -> None:
+def test_auto_uses_docker_when_engine_and_image_are_there(docker_sandbox: DockerSandbox) -> None:
     opened = open_sandbox("auto", load_exercise(), load_settings())
     try:
         assert (opened.sandbox.name, opened.warning) == ("docker", None)
@@ -160,8 +205,9 @@ def test_the_image_tag_follows_the_harness(tmp_path: Path) -> None:
 
 
 @pytest.mark.docker
-def test_kill_is_immediate_and_idempotent(docker_sandbox: DockerSandbox,
-                                          docker_clean_host: Path) -> None:
+def test_kill_is_immediate_and_idempotent(
+    docker_sandbox: DockerSandbox, docker_clean_host: Path
+) -> None:
     execution = sleeper(docker_sandbox)
     started = time.monotonic()
     execution.kill()
@@ -175,8 +221,8 @@ def test_kill_is_immediate_and_idempotent(docker_sandbox: DockerSandbox,
 
 @pytest.mark.docker
 def test_finish_removes_everything_even_when_the_engine_call_fails(
-        docker_sandbox: DockerSandbox, docker_clean_host: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    docker_sandbox: DockerSandbox, docker_clean_host: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     execution = sleeper(docker_sandbox)
 
     def broken_wait(*args: Any, **kwargs: Any) -> Any:
@@ -209,10 +255,10 @@ finally:
 @pytest.fixture
 def grader_process(docker_clean_host: Path, tmp_path: Path) -> Iterator[Any]:
     """Start a grader process that runs one sleeping container; yield (process, id)."""
-    env = {**os.environ, "TMPDIR": str(docker_clean_host),
-           "PYTHONPATH": str(Path(__file__).parent)}
-    process = subprocess.Popen([sys.executable, "-c", GRADER], stdout=subprocess.PIPE,
-                               text=True, env=env, cwd=tmp_path)
+    env = {**os.environ, "TMPDIR": str(docker_clean_host), "PYTHONPATH": str(Path(__file__).parent)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", GRADER], stdout=subprocess.PIPE, text=True, env=env, cwd=tmp_path
+    )
     assert process.stdout is not None
     container = process.stdout.readline().strip()
     assert container, "the grader process did not start its container"
@@ -224,10 +270,14 @@ def grader_process(docker_clean_host: Path, tmp_path: Path) -> Iterator[Any]:
 
 
 @pytest.mark.docker
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP],
-                         ids=lambda signum: signal.Signals(signum).name)
+@pytest.mark.parametrize(
+    "signum",
+    [signal.SIGTERM, signal.SIGINT, signal.SIGHUP],
+    ids=lambda signum: signal.Signals(signum).name,
+)
 def test_a_grader_stopped_by_a_signal_removes_its_containers(
-        docker_sandbox: DockerSandbox, grader_process: Any, signum: int) -> None:
+    docker_sandbox: DockerSandbox, grader_process: Any, signum: int
+) -> None:
     process, container = grader_process
     assert [c["Id"] for c in labelled(docker_sandbox.api, process.pid)] == [container]
     process.send_signal(signum)
@@ -237,7 +287,8 @@ def test_a_grader_stopped_by_a_signal_removes_its_containers(
 
 @pytest.mark.docker
 def test_sandbox_clean_removes_what_a_killed_grader_left(
-        docker_sandbox: DockerSandbox, grader_process: Any, docker_clean_host: Path) -> None:
+    docker_sandbox: DockerSandbox, grader_process: Any, docker_clean_host: Path
+) -> None:
     process, container = grader_process
     mine = sleeper(docker_sandbox)  # a grader that is alive: clean must keep its container
     try:
@@ -259,8 +310,11 @@ def test_sandbox_clean_removes_what_a_killed_grader_left(
 
 @pytest.mark.docker
 def test_the_next_grader_removes_what_a_killed_grader_left(
-        docker_sandbox: DockerSandbox, grader_process: Any, docker_clean_host: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    docker_sandbox: DockerSandbox,
+    grader_process: Any,
+    docker_clean_host: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     process, container = grader_process
     mine = sleeper(docker_sandbox)  # a live grader's container: must survive
     try:
@@ -277,10 +331,13 @@ def test_the_next_grader_removes_what_a_killed_grader_left(
 
 
 @pytest.mark.docker
-def test_a_harness_without_its_image_is_refused(docker_sandbox: DockerSandbox,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_harness_without_its_image_is_refused(
+    docker_sandbox: DockerSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # As after an edit of a staged test: the tag the grader wants was never built.
-    monkeypatch.setattr("grader.sandbox.docker.expected_tag",
-                        lambda exercise: "micrograde-sandbox:0.0.0-000000000000")
+    monkeypatch.setattr(
+        "grader.sandbox.docker.expected_tag",
+        lambda exercise: "micrograde-sandbox:0.0.0-000000000000",
+    )
     with pytest.raises(SandboxUnavailableError, match="run `micrograde sandbox build`"):
         DockerSandbox.connect(load_exercise(), load_settings())

@@ -36,13 +36,18 @@ def test_every_command_has_help_and_appears_in_the_readme() -> None:
 
 
 def test_cli_reference_is_fresh() -> None:
-    done = subprocess.run([sys.executable, "scripts/make_cli_docs.py", "--check"], cwd=REPO,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "scripts/make_cli_docs.py", "--check"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_readme_links_to_existing_docs() -> None:
     import re
+
     readme = (REPO / "README.md").read_text()
     for target in re.findall(r"\]\((docs/[^)#]+)", readme):
         assert (REPO / target).exists(), f"README links to missing {target}"

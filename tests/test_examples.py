@@ -5,15 +5,27 @@ from __future__ import annotations
 import pytest
 from grading import EXAMPLES, checks, grade, step_scores
 
-COMPLETE = ["package", "karpathy", "single_file.py", "loose_files", "notebook.ipynb",
-            "package.zip"]
+COMPLETE = ["package", "karpathy", "single_file.py", "loose_files", "notebook.ipynb", "package.zip"]
 
 # Every check whose scenario needs the backward of a product of two different nodes.
 MUL_BACKWARD_FAILURES = {
-    2: {"multiply_backward", "power_backward", "derived_operators_backward",
-        "number_operands_backward", "node_used_twice", "deep_chain", "backward_seeds_output"},
-    3: {"tanh_backward", "relu_backward", "relu_gradient_at_zero_and_below", "neuron_by_hand",
-        "karpathy_expression", "karpathy_more_operations"},
+    2: {
+        "multiply_backward",
+        "power_backward",
+        "derived_operators_backward",
+        "number_operands_backward",
+        "node_used_twice",
+        "deep_chain",
+        "backward_seeds_output",
+    },
+    3: {
+        "tanh_backward",
+        "relu_backward",
+        "relu_gradient_at_zero_and_below",
+        "neuron_by_hand",
+        "karpathy_expression",
+        "karpathy_more_operations",
+    },
     5: {"zero_grad", "one_training_step", "training_run", "training_from_own_weights"},
 }
 
@@ -30,9 +42,14 @@ def test_complete_examples_get_full_marks(shape: str, seed: int) -> None:
 
 def test_shapes_are_recognised() -> None:
     shapes = {name: grade(EXAMPLES / "complete" / name, steps=(1,)).shape for name in COMPLETE}
-    assert shapes == {"package": "package", "karpathy": "karpathy",
-                      "single_file.py": "single_file", "loose_files": "loose_files",
-                      "notebook.ipynb": "notebook", "package.zip": "package"}
+    assert shapes == {
+        "package": "package",
+        "karpathy": "karpathy",
+        "single_file.py": "single_file",
+        "loose_files": "loose_files",
+        "notebook.ipynb": "notebook",
+        "package.zip": "package",
+    }
 
 
 def test_stopped_after_step_3_loses_steps_4_and_5() -> None:

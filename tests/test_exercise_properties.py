@@ -41,6 +41,7 @@ def single_file() -> SimpleNamespace:
 def karpathy() -> SimpleNamespace:
     import importlib
     import sys
+
     root = REPO / "examples" / "complete" / "karpathy"
     sys.path.insert(0, str(root))
     try:
@@ -92,12 +93,17 @@ def test_skeletons_fail_every_check_of_their_step_for_100_seeds(step: int) -> No
 @pytest.mark.parametrize("check", EXERCISE.checks, ids=lambda c: c.id)
 def test_every_check_has_an_observation_that_changes_with_the_seed(check: Check) -> None:
     classes = solution("reference/step_5/micrograd")
-    runs = [run_reference(EXERCISE, check, seed, record(check, classes, seed).givens)
-            for seed in SEEDS[:12]]
-    observed = [{r["name"]: repr(r["value"]) for r in run.records
-                 if r["role"] in ("value", "graph")} for run in runs]
-    varying = [name for name in observed[0]
-               if len({values.get(name) for values in observed}) == len(runs)]
+    runs = [
+        run_reference(EXERCISE, check, seed, record(check, classes, seed).givens)
+        for seed in SEEDS[:12]
+    ]
+    observed = [
+        {r["name"]: repr(r["value"]) for r in run.records if r["role"] in ("value", "graph")}
+        for run in runs
+    ]
+    varying = [
+        name for name in observed[0] if len({values.get(name) for values in observed}) == len(runs)
+    ]
     assert varying, f"{check.id}: no observation differs across 12 seeds"
 
 

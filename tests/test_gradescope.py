@@ -28,11 +28,32 @@ from grader.rubric import load_rubric
 
 VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
 FORMATS = {"text", "html", "simple_format", "md", "ansi"}
-TOP_FIELDS = {"score", "execution_time", "output", "output_format", "test_output_format",
-              "test_name_format", "visibility", "stdout_visibility", "extra_data", "tests",
-              "leaderboard"}
-TEST_FIELDS = {"score", "max_score", "status", "name", "name_format", "number", "output",
-               "output_format", "tags", "visibility", "extra_data"}
+TOP_FIELDS = {
+    "score",
+    "execution_time",
+    "output",
+    "output_format",
+    "test_output_format",
+    "test_name_format",
+    "visibility",
+    "stdout_visibility",
+    "extra_data",
+    "tests",
+    "leaderboard",
+}
+TEST_FIELDS = {
+    "score",
+    "max_score",
+    "status",
+    "name",
+    "name_format",
+    "number",
+    "output",
+    "output_format",
+    "tags",
+    "visibility",
+    "extra_data",
+}
 
 
 def validate(data: dict[str, Any]) -> None:
@@ -83,8 +104,12 @@ def test_hidden_checks_show_only_passed_or_failed(tmp_path: Path) -> None:
     code, data = _grade(tmp_path, EXAMPLES / "bug_mul_backward")
     validate(data)
     rubric = load_rubric(load_exercise())
-    hidden = {e.title for s in rubric.steps.values() for e in s.entries.values()
-              if e.visibility == "hidden"}
+    hidden = {
+        e.title
+        for s in rubric.steps.values()
+        for e in s.entries.values()
+        if e.visibility == "hidden"
+    }
     assert hidden, "the rubric has hidden checks"
     by_title = {t["name"].split(": ", 1)[1]: t for t in data["tests"]}
     for title in hidden:
@@ -109,8 +134,9 @@ def test_a_rejected_submission_is_one_visible_test(tmp_path: Path) -> None:
     assert "is empty" in test["output"] and test["max_score"] == 100
 
 
-def test_a_grader_crash_still_writes_results(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_grader_crash_still_writes_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the grader has a bug")
 
@@ -128,9 +154,23 @@ def test_a_grader_crash_still_writes_results(tmp_path: Path,
 def test_a_broken_installation_still_writes_results(tmp_path: Path) -> None:
     results = tmp_path / "results.json"
     env = dict(os.environ, MICROGRADE_EXERCISE=str(tmp_path / "nowhere"))
-    done = subprocess.run([sys.executable, "-m", "grader", "gradescope", "--submission",
-                           str(EXAMPLES / "complete" / "package"), "--results", str(results)],
-                          capture_output=True, text=True, env=env, timeout=60, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "gradescope",
+            "--submission",
+            str(EXAMPLES / "complete" / "package"),
+            "--results",
+            str(results),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 3
     data = json.loads(results.read_text())
     validate(data)
@@ -148,13 +188,19 @@ def test_export_layout(exported: Path) -> None:
     with zipfile.ZipFile(exported) as archive:
         infos = {info.filename: info for info in archive.infolist()}
     names = set(infos)
-    for needed in ("setup.sh", "run_autograder", "micrograde/pyproject.toml",
-                   "micrograde/README.md", "micrograde/grader/cli/__init__.py",
-                   "micrograde/grader/report/templates/overview.html",
-                   "micrograde/grader/settings.toml",
-                   "micrograde/reference/step_5/micrograd/value.py",
-                   "micrograde/tests/steps/test_step1_operators.py",
-                   "micrograde/tests/steps/conftest.py", "micrograde/rubrics/step_5.toml"):
+    for needed in (
+        "setup.sh",
+        "run_autograder",
+        "micrograde/pyproject.toml",
+        "micrograde/README.md",
+        "micrograde/grader/cli/__init__.py",
+        "micrograde/grader/report/templates/overview.html",
+        "micrograde/grader/settings.toml",
+        "micrograde/reference/step_5/micrograd/value.py",
+        "micrograde/tests/steps/test_step1_operators.py",
+        "micrograde/tests/steps/conftest.py",
+        "micrograde/rubrics/step_5.toml",
+    ):
         assert needed in names, needed
     for name in names:
         parts = name.split("/")
@@ -187,15 +233,35 @@ def test_the_exported_grader_grades_on_its_own(exported: Path, tmp_path: Path) -
         archive.extractall(tmp_path / "source")
     source = tmp_path / "source" / "micrograde"
     env = dict(os.environ, MICROGRADE_EXERCISE=str(source), PYTHONPATH=str(source))
-    where = subprocess.run([sys.executable, "-c", "import grader; print(grader.__file__)"],
-                           capture_output=True, text=True, env=env, check=True, cwd=tmp_path)
+    where = subprocess.run(
+        [sys.executable, "-c", "import grader; print(grader.__file__)"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        cwd=tmp_path,
+    )
     assert Path(where.stdout.strip()).is_relative_to(source)
     submission = tmp_path / "submission"
     shutil.copytree(EXAMPLES / "complete" / "loose_files", submission)
     results = tmp_path / "results" / "results.json"
-    subprocess.run([sys.executable, "-m", "grader", "gradescope", "--submission",
-                    str(submission), "--results", str(results)], env=env, cwd=tmp_path,
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "gradescope",
+            "--submission",
+            str(submission),
+            "--results",
+            str(results),
+        ],
+        env=env,
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     data = json.loads(results.read_text())
     validate(data)
     assert data["score"] == 100

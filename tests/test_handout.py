@@ -33,8 +33,10 @@ from grader.trusted import run_reference
 REPO = Path(__file__).resolve().parents[1]
 # Plain pytest, as a student runs it, except that importing micrograde is made impossible:
 # a hand-out must work with nothing but pytest installed. (-P: no cwd on sys.path.)
-PYTEST = ("import sys; sys.modules['grader'] = None; import pytest; "
-          "raise SystemExit(pytest.console_main())")
+PYTEST = (
+    "import sys; sys.modules['grader'] = None; import pytest; "
+    "raise SystemExit(pytest.console_main())"
+)
 READABLE = re.compile(r"^(\S+ is not implemented yet\b|\w+ in [\w.]+: |.*expected .*, got )")
 
 
@@ -53,8 +55,11 @@ class Run:
 
 
 def environment() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "PYTEST_ADDOPTS", "MICROGRADE_SOLUTION")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "PYTEST_ADDOPTS", "MICROGRADE_SOLUTION")
+    }
     return {**env, "NO_COLOR": "1", "COLUMNS": "200"}
 
 
@@ -66,8 +71,22 @@ def bare_pytest() -> dict[str, str]:
 def run_pytest(root: Path, *args: str) -> Run:
     junit = root.parent / f"{root.name}-junit.xml"
     proc = subprocess.run(
-        [sys.executable, "-P", "-c", PYTEST, "-p", "no:cacheprovider", f"--junitxml={junit}",
-         *args], cwd=root, env=bare_pytest(), capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-P",
+            "-c",
+            PYTEST,
+            "-p",
+            "no:cacheprovider",
+            f"--junitxml={junit}",
+            *args,
+        ],
+        cwd=root,
+        env=bare_pytest(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return Run(proc.returncode, proc.stdout + proc.stderr, read_junit(junit))
 
 
@@ -77,27 +96,37 @@ def read_junit(path: Path) -> dict[str, Case]:
         found = [child for child in case if child.tag in ("failure", "error", "skipped")]
         outcome = found[0].tag if found else "passed"
         message = found[0].get("message", "") if found else ""
-        cases[case.get("name", "")[5:]] = Case(outcome, message,
-                                                found[0].text or "" if found else "")
+        cases[case.get("name", "")[5:]] = Case(
+            outcome, message, found[0].text or "" if found else ""
+        )
     return cases
 
 
 def micrograde(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, env=environment(),
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *args],
+        cwd=cwd,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def copy_of(handout: Path, where: Path, solution: Path | None = None) -> Path:
     target = where / "handout"
     shutil.copytree(handout, target)
     if solution is not None:
-        shutil.copytree(solution, target / "micrograd", dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            solution,
+            target / "micrograd",
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
     return target
 
 
 # -- fixtures: one hand-out per step, shared by the module ---------------------------------
-
 
 
 @pytest.fixture(scope="module", params=STEPS, ids=lambda step: f"step{step}")
@@ -106,16 +135,19 @@ def step(request: pytest.FixtureRequest) -> int:
 
 
 @pytest.fixture(scope="module")
-def handout(step: int, exercise: Exercise, rubric: Rubric,
-            tmp_path_factory: pytest.TempPathFactory) -> Path:
+def handout(
+    step: int, exercise: Exercise, rubric: Rubric, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """The hand-out as built: never run in, so it holds exactly what students receive."""
-    return build_handout(exercise, rubric, step,
-                         tmp_path_factory.mktemp(f"step{step}-built") / "handout")
+    return build_handout(
+        exercise, rubric, step, tmp_path_factory.mktemp(f"step{step}-built") / "handout"
+    )
 
 
 @pytest.fixture(scope="module")
-def first_handout(exercise: Exercise, rubric: Rubric,
-                  tmp_path_factory: pytest.TempPathFactory) -> Path:
+def first_handout(
+    exercise: Exercise, rubric: Rubric, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """Step 1's hand-out, for the tests that need one step only."""
     return build_handout(exercise, rubric, 1, tmp_path_factory.mktemp("first") / "handout")
 
@@ -126,10 +158,14 @@ def skeleton_copy(handout: Path, step: int, tmp_path_factory: pytest.TempPathFac
 
 
 @pytest.fixture(scope="module")
-def solved_copy(handout: Path, step: int, exercise: Exercise,
-                tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return copy_of(handout, tmp_path_factory.mktemp(f"step{step}-solved"),
-                   exercise.reference_dir(step) / "micrograd")
+def solved_copy(
+    handout: Path, step: int, exercise: Exercise, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    return copy_of(
+        handout,
+        tmp_path_factory.mktemp(f"step{step}-solved"),
+        exercise.reference_dir(step) / "micrograd",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -153,12 +189,15 @@ def hidden_ids(exercise: Exercise, rubric: Rubric) -> set[str]:
 
 # -- plain pytest in the hand-out ------------------------------------------------------------
 
+
 def test_skeleton_fails_its_own_step_and_passes_the_earlier_ones(
-        step: int, exercise: Exercise, rubric: Rubric, keyed: set[str],
-        skeleton_run: Run) -> None:
+    step: int, exercise: Exercise, rubric: Rubric, keyed: set[str], skeleton_run: Run
+) -> None:
     assert skeleton_run.code == 1, skeleton_run.output
-    stubs = {message.removesuffix(" backward")
-             for message, _ in stubs_of(exercise.skeleton_dir(step) / "micrograd")}
+    stubs = {
+        message.removesuffix(" backward")
+        for message, _ in stubs_of(exercise.skeleton_dir(step) / "micrograd")
+    }
     hidden = hidden_ids(exercise, rubric)
     for check in exercise.steps_checks(tuple(range(1, step + 1))):
         case = skeleton_run.cases.get(check.id)
@@ -184,7 +223,8 @@ def assert_readable(case: Case, stubs: set[str]) -> None:
 
 
 def test_the_reference_of_the_step_passes_every_public_check(
-        keyed: set[str], exercise: Exercise, step: int, solved_run: Run) -> None:
+    keyed: set[str], exercise: Exercise, step: int, solved_run: Run
+) -> None:
     assert solved_run.code == 0, solved_run.output
     ran = {cid: case.outcome for cid, case in solved_run.cases.items()}
     public = {c.id for c in exercise.steps_checks(tuple(range(1, step + 1)))} & set(ran)
@@ -192,8 +232,7 @@ def test_the_reference_of_the_step_passes_every_public_check(
     assert all(ran[cid] == "skipped" for cid in public - keyed)
 
 
-def test_a_wrong_answer_reads_well(first_handout: Path, exercise: Exercise,
-                                   tmp_path: Path) -> None:
+def test_a_wrong_answer_reads_well(first_handout: Path, exercise: Exercise, tmp_path: Path) -> None:
     root = copy_of(first_handout, tmp_path, exercise.reference_dir(5) / "micrograd")
     value = root / "micrograd" / "value.py"
     # The original exercise's defect: __rsub__ computing self - other.
@@ -206,11 +245,14 @@ def test_a_wrong_answer_reads_well(first_handout: Path, exercise: Exercise,
     assert "  look at Value.__rsub__" in lines
     assert any(line.startswith("  inputs: a = ") for line in lines)
     assert any(line.startswith("  checked at tests/test_step1_operators.py:") for line in lines)
-    assert "FAILED tests/test_step1_operators.py::test_subtract_from_number - n - a: expected" \
+    assert (
+        "FAILED tests/test_step1_operators.py::test_subtract_from_number - n - a: expected"
         in run.output
+    )
 
 
 # -- micrograde check ------------------------------------------------------------------------
+
 
 def check_lines(output: str, step: int) -> dict[int, tuple[int, int]]:
     found = {}
@@ -221,16 +263,18 @@ def check_lines(output: str, step: int) -> dict[int, tuple[int, int]]:
     return found
 
 
-def test_check_on_the_skeleton(step: int, skeleton_copy: Path, skeleton_run: Run,
-                               keyed: set[str]) -> None:
+def test_check_on_the_skeleton(
+    step: int, skeleton_copy: Path, skeleton_run: Run, keyed: set[str]
+) -> None:
     done = micrograde("check", str(skeleton_copy), cwd=skeleton_copy.parent)
     assert done.returncode == 1, done.stdout + done.stderr
     counts = check_lines(done.stdout, step)
     assert all(ok == total for k, (ok, total) in counts.items() if k < step), done.stdout
     assert counts[step][0] == 0 and sum(total for _, total in counts.values()) == len(keyed)
     after_step = done.stdout.split(f"  step {step} ", 1)[1].splitlines()[1]
-    assert re.match(r"^ +(failed|error) .+: .*(not implemented yet|expected)", after_step), \
+    assert re.match(r"^ +(failed|error) .+: .*(not implemented yet|expected)", after_step), (
         done.stdout
+    )
     assert re.search(r"^report: \S+", done.stdout, re.MULTILINE)
     results = read_json(skeleton_copy / ".micrograde" / "results.json")
     assert results["status"] == "graded" and results["seed"] == 20251
@@ -238,8 +282,9 @@ def test_check_on_the_skeleton(step: int, skeleton_copy: Path, skeleton_run: Run
     statuses = {c["id"]: c["status"] for s in results["steps"] for c in s["checks"]}
     assert set(statuses) == keyed
     # The grader's way and plain pytest agree on every check.
-    assert {cid for cid, status in statuses.items() if status == "passed"} == \
-        {cid for cid in keyed if skeleton_run.cases[cid].outcome == "passed"}
+    assert {cid for cid, status in statuses.items() if status == "passed"} == {
+        cid for cid in keyed if skeleton_run.cases[cid].outcome == "passed"
+    }
 
 
 def read_json(path: Path) -> Any:
@@ -263,13 +308,25 @@ def test_check_outside_a_handout_says_what_to_do(tmp_path: Path) -> None:
 
 # -- what a hand-out holds, and what it must never hold ------------------------------------
 
+
 def test_layout(step: int, handout: Path, exercise: Exercise) -> None:
     names = {p.relative_to(handout).as_posix() for p in handout.rglob("*") if p.is_file()}
     tests = {f"tests/{exercise.step_files[k].name}" for k in range(1, step + 1)}
-    assert tests | {"tests/conftest.py", "tests/mg_harness/home.py", "answer_key.json",
-                    "handout.json", "README.md", "pytest.ini"} <= names
-    assert {f"rubrics/step_{k}.toml" for k in range(1, step + 1)} == \
-        {n for n in names if n.startswith("rubrics/")}
+    assert (
+        tests
+        | {
+            "tests/conftest.py",
+            "tests/mg_harness/home.py",
+            "answer_key.json",
+            "handout.json",
+            "README.md",
+            "pytest.ini",
+        }
+        <= names
+    )
+    assert {f"rubrics/step_{k}.toml" for k in range(1, step + 1)} == {
+        n for n in names if n.startswith("rubrics/")
+    }
     skeleton = exercise.skeleton_dir(step) / "micrograd"
     for path in skeleton.glob("*.py"):
         assert (handout / "micrograd" / path.name).read_bytes() == path.read_bytes()
@@ -277,7 +334,8 @@ def test_layout(step: int, handout: Path, exercise: Exercise) -> None:
 
 
 def test_the_handout_is_an_exercise_of_its_public_checks(
-        step: int, handout: Path, exercise: Exercise, rubric: Rubric) -> None:
+    step: int, handout: Path, exercise: Exercise, rubric: Rubric
+) -> None:
     loaded = load_exercise(handout)
     steps = tuple(range(1, step + 1))
     assert loaded.handout_step == step and loaded.steps == steps
@@ -294,8 +352,13 @@ def test_the_handout_is_an_exercise_of_its_public_checks(
 def test_the_handout_needs_only_pytest(handout: Path) -> None:
     for path in handout.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and not node.level
+                else []
+            )
             assert not any(n.split(".")[0] in ("grader", "micrograde") for n in names), path
 
 
@@ -307,38 +370,49 @@ def definitions(source: str) -> dict[str, tuple[str, str]]:
         prefix = f"{node.name}." if isinstance(node, ast.ClassDef) else ""
         for member in members:
             if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef):
-                found[prefix + member.name] = (ast.dump(without_docstring(member)),
-                                               ast.get_source_segment(source, member) or "")
+                found[prefix + member.name] = (
+                    ast.dump(without_docstring(member)),
+                    ast.get_source_segment(source, member) or "",
+                )
     return found
 
 
 def reference_only(exercise: Exercise, step: int) -> dict[str, tuple[str, str]]:
     """Functions of reference/step_<step..5> that differ from the skeleton of ``step``."""
-    skeleton = {(path.name, qualname): dump
-                for path in (exercise.skeleton_dir(step) / "micrograd").glob("*.py")
-                for qualname, (dump, _) in definitions(path.read_text()).items()}
-    return {f"step_{k}/{path.name}:{qualname}": (dump, segment)
-            for k in range(step, 6)
-            for path in sorted((exercise.reference_dir(k) / "micrograd").glob("*.py"))
-            for qualname, (dump, segment) in definitions(path.read_text()).items()
-            if skeleton.get((path.name, qualname)) != dump}
+    skeleton = {
+        (path.name, qualname): dump
+        for path in (exercise.skeleton_dir(step) / "micrograd").glob("*.py")
+        for qualname, (dump, _) in definitions(path.read_text()).items()
+    }
+    return {
+        f"step_{k}/{path.name}:{qualname}": (dump, segment)
+        for k in range(step, 6)
+        for path in sorted((exercise.reference_dir(k) / "micrograd").glob("*.py"))
+        for qualname, (dump, segment) in definitions(path.read_text()).items()
+        if skeleton.get((path.name, qualname)) != dump
+    }
 
 
 def test_no_reference_code(step: int, handout: Path, exercise: Exercise) -> None:
     forbidden = reference_only(exercise, step)
     stubs = {m.split(" ")[0] for m, _ in stubs_of(exercise.skeleton_dir(step) / "micrograd")}
     assert stubs <= {name.split(":")[1] for name in forbidden if name.startswith(f"step_{step}/")}
-    present = {ast.dump(without_docstring(n)) for p in handout.rglob("*.py")
-               for n in ast.walk(ast.parse(p.read_text()))
-               if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    present = {
+        ast.dump(without_docstring(n))
+        for p in handout.rglob("*.py")
+        for n in ast.walk(ast.parse(p.read_text()))
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
     leaked = [name for name, (dump, _) in forbidden.items() if dump in present]
     assert not leaked, f"the hand-out holds reference code: {leaked}"
-    skeleton_text = "".join(p.read_text() for p in
-                            (exercise.skeleton_dir(step) / "micrograd").glob("*.py"))
+    skeleton_text = "".join(
+        p.read_text() for p in (exercise.skeleton_dir(step) / "micrograd").glob("*.py")
+    )
     # Rubric hints are left out: they are public feedback by design, and some spell out a
     # line of the answer on purpose (a student sees them as soon as the check fails).
-    handout_text = "".join(p.read_text() for p in handout.rglob("*")
-                           if p.is_file() and p.parent.name != "rubrics")
+    handout_text = "".join(
+        p.read_text() for p in handout.rglob("*") if p.is_file() and p.parent.name != "rubrics"
+    )
     for name, (_, segment) in forbidden.items():
         for line in code_lines(segment):
             if line not in skeleton_text:
@@ -356,24 +430,37 @@ def hidden_fingerprints(exercise: Exercise, rubric: Rubric) -> dict[str, set[str
     public_text, found = [], {}
     for path in exercise.step_files.values():
         source = path.read_text()
-        nodes = [n for n in ast.parse(source).body
-                 if isinstance(n, ast.FunctionDef) and n.name[5:] in hidden]
+        nodes = [
+            n
+            for n in ast.parse(source).body
+            if isinstance(n, ast.FunctionDef) and n.name[5:] in hidden
+        ]
         for node in nodes:
             check = exercise.check(node.name[5:])
             entry = rubric.entry(check.step, check.id)
-            literals = {n.value for n in ast.walk(node)
-                        if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+            literals = {
+                n.value
+                for n in ast.walk(node)
+                if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            }
             records = run_reference(exercise, check, 20251).records
-            found[check.id] = {check.id, entry.title, entry.hint} | literals | \
-                {str(r["name"]) for r in records}
+            found[check.id] = (
+                {check.id, entry.title, entry.hint} | literals | {str(r["name"]) for r in records}
+            )
             source = source.replace(ast.get_source_segment(source, node) or "", "")
         public_text.append(source)
-    public_text += [f"{e.title}\n{e.hint}" for s in rubric.steps.values()
-                    for cid, e in s.entries.items() if cid not in hidden]
+    public_text += [
+        f"{e.title}\n{e.hint}"
+        for s in rubric.steps.values()
+        for cid, e in s.entries.items()
+        if cid not in hidden
+    ]
     public_text += [p.read_text() for p in REPO.glob("skeletons/*/micrograd/*.py")]
     public = "\n".join(public_text)
-    return {cid: {s for s in strings if len(s) >= 6 and s not in public}
-            for cid, strings in found.items()}
+    return {
+        cid: {s for s in strings if len(s) >= 6 and s not in public}
+        for cid, strings in found.items()
+    }
 
 
 def test_no_hidden_check_data(handout: Path, exercise: Exercise, rubric: Rubric) -> None:
@@ -389,8 +476,9 @@ def test_no_hidden_check_data(handout: Path, exercise: Exercise, rubric: Rubric)
     assert not set(key["checks"]) & hidden_ids(exercise, rubric)
 
 
-def test_a_rubric_with_a_hidden_check_left_in_does_not_load(first_handout: Path,
-                                                            tmp_path: Path) -> None:
+def test_a_rubric_with_a_hidden_check_left_in_does_not_load(
+    first_handout: Path, tmp_path: Path
+) -> None:
     root = copy_of(first_handout, tmp_path)
     original = (REPO / "rubrics" / "step_1.toml").read_text()
     (root / "rubrics" / "step_1.toml").write_text(original)
@@ -400,17 +488,21 @@ def test_a_rubric_with_a_hidden_check_left_in_does_not_load(first_handout: Path,
 
 # -- building ----------------------------------------------------------------------------
 
+
 def test_the_command_writes_the_same_handout_every_time(
-        tmp_path: Path, exercise: Exercise, rubric: Rubric) -> None:
+    tmp_path: Path, exercise: Exercise, rubric: Rubric
+) -> None:
     done = micrograde("handout", "--step", "5", "--out", str(tmp_path / "h"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    written = {p.relative_to(tmp_path / "h").as_posix(): p.read_bytes()
-               for p in (tmp_path / "h").rglob("*") if p.is_file()}
+    written = {
+        p.relative_to(tmp_path / "h").as_posix(): p.read_bytes()
+        for p in (tmp_path / "h").rglob("*")
+        if p.is_file()
+    }
     assert written == handout_files(exercise, rubric, 5)
 
 
-def test_the_command_never_overwrites(tmp_path: Path, exercise: Exercise,
-                                      rubric: Rubric) -> None:
+def test_the_command_never_overwrites(tmp_path: Path, exercise: Exercise, rubric: Rubric) -> None:
     (tmp_path / "work.py").write_text("students' work")
     done = micrograde("handout", "--step", "1", "--out", str(tmp_path), cwd=tmp_path)
     assert done.returncode == 2 and "already exists" in done.stderr
@@ -462,8 +554,9 @@ def test_strip_tests_cuts_the_function_its_comment_and_its_imports() -> None:
 
 
 def test_strip_tests_drops_only_the_unused_names_of_an_import() -> None:
-    source = STAGED.replace("path.join(\"a\", sep)", "path.join('a')").replace(
-        "math.pi + random.random()", "sep")
+    source = STAGED.replace('path.join("a", sep)', "path.join('a')").replace(
+        "math.pi + random.random()", "sep"
+    )
     assert "from os import path\n" in strip_tests(source, {"secret"})
 
 

@@ -140,10 +140,30 @@ def _depth_of_marker(encoded):
 # ------------------------------------------------------------------------------- encode
 
 
-@pytest.mark.parametrize("value", [
-    None, True, False, 0, -7, 2**63 - 1, -(2**63 - 1), 0.0, -0.0, 1.5, -2.25e-300, 1e308,
-    "", "label", "é" * MAX_STR, [], [1, 2.5, "x", None, True], [[1], [2, [3]]],
-], ids=repr)
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        True,
+        False,
+        0,
+        -7,
+        2**63 - 1,
+        -(2**63 - 1),
+        0.0,
+        -0.0,
+        1.5,
+        -2.25e-300,
+        1e308,
+        "",
+        "label",
+        "é" * MAX_STR,
+        [],
+        [1, 2.5, "x", None, True],
+        [[1], [2, [3]]],
+    ],
+    ids=repr,
+)
 def test_exact_builtins_pass_through(value):
     encoded = encode(value)
     assert encoded == value
@@ -155,33 +175,45 @@ def test_tuples_become_lists():
 
 
 def test_dicts_become_maps_with_string_keys():
-    assert encode({"a": 1, 2: [3.5], None: {"k": "v"}}) == {"$map": [
-        ["a", 1], ["2", [3.5]], ["None", {"$map": [["k", "v"]]}]]}
+    assert encode({"a": 1, 2: [3.5], None: {"k": "v"}}) == {
+        "$map": [["a", 1], ["2", [3.5]], ["None", {"$map": [["k", "v"]]}]]
+    }
 
 
-@pytest.mark.parametrize(("value", "name"), [
-    (FloatSub(1.5), "FloatSub"),
-    (IntSub(3), "IntSub"),
-    (StrSub("+"), "StrSub"),
-    (LooksLikeTrue(), "LooksLikeTrue"),
-    (EqualsEverything(), "EqualsEverything"),
-    (Unprintable(), "Unprintable"),
-    (Value(2.0), "Value"),
-    (ListSub([1.0]), "ListSub"),
-    (DictSub(a=1), "DictSub"),
-    (Pair(1.0, 2.0), "Pair"),
-    (collections.OrderedDict(a=1), "OrderedDict"),
-], ids=lambda x: x if isinstance(x, str) else None)
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [
+        (FloatSub(1.5), "FloatSub"),
+        (IntSub(3), "IntSub"),
+        (StrSub("+"), "StrSub"),
+        (LooksLikeTrue(), "LooksLikeTrue"),
+        (EqualsEverything(), "EqualsEverything"),
+        (Unprintable(), "Unprintable"),
+        (Value(2.0), "Value"),
+        (ListSub([1.0]), "ListSub"),
+        (DictSub(a=1), "DictSub"),
+        (Pair(1.0, 2.0), "Pair"),
+        (collections.OrderedDict(a=1), "OrderedDict"),
+    ],
+    ids=lambda x: x if isinstance(x, str) else None,
+)
 def test_untrusted_objects_become_obj_markers(value, name):
     marker = encode(value)
     assert _obj_name(marker).endswith(f".{name}")
     assert compare(1.5, marker) is not None
 
 
-@pytest.mark.parametrize(("value", "name"), [
-    (object(), "object"), ({1, 2}, "set"), (b"1.5", "bytes"), (1 + 2j, "complex"),
-    (range(3), "range"), (math.sqrt, "builtin_function_or_method"),
-])
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [
+        (object(), "object"),
+        ({1, 2}, "set"),
+        (b"1.5", "bytes"),
+        (1 + 2j, "complex"),
+        (range(3), "range"),
+        (math.sqrt, "builtin_function_or_method"),
+    ],
+)
 def test_other_builtin_types_are_named_without_a_module(value, name):
     assert encode(value) == {"$obj": name}
 
@@ -190,7 +222,9 @@ def test_reference_value_is_named_by_its_module():
     classes = load_solution(REFERENCE)
     assert encode(classes.Value(2.0)) == {"$obj": "micrograd.value.Value"}
     assert encode([classes.Value(1.0).data, classes.Value(1.0)]) == [
-        1.0, {"$obj": "micrograd.value.Value"}]
+        1.0,
+        {"$obj": "micrograd.value.Value"},
+    ]
 
 
 def test_a_metaclass_that_hides_the_type_name_cannot_break_encoding():
@@ -205,10 +239,15 @@ def test_hostile_objects_inside_containers_are_markers_too():
     assert _obj_name(encoded[2][0]).endswith(".EqualsEverything")
 
 
-@pytest.mark.parametrize(("value", "marker"), [
-    (math.nan, {"$float": "nan"}), (-math.nan, {"$float": "nan"}),
-    (math.inf, {"$float": "inf"}), (-math.inf, {"$float": "-inf"}),
-])
+@pytest.mark.parametrize(
+    ("value", "marker"),
+    [
+        (math.nan, {"$float": "nan"}),
+        (-math.nan, {"$float": "nan"}),
+        (math.inf, {"$float": "inf"}),
+        (-math.inf, {"$float": "-inf"}),
+    ],
+)
 def test_nan_and_infinities_become_float_markers(value, marker):
     assert encode(value) == marker
     assert is_number(marker)
@@ -255,14 +294,24 @@ def test_long_lists_are_cut_with_a_truncation_marker(kind):
 
 
 def test_map_keys_are_cut_like_strings():
-    (key, value), = encode({"k" * (MAX_STR + 50): 1})["$map"]
+    ((key, value),) = encode({"k" * (MAX_STR + 50): 1})["$map"]
     assert key == "k" * MAX_STR and value == 1
 
 
-@pytest.mark.parametrize("value", [
-    math.nan, [math.inf, -math.inf], 2**70, FloatSub(1.0), {"a": {1: [math.nan]}},
-    _nested(40), "z" * 5000, list(range(MAX_ITEMS + 1)),
-], ids=lambda v: type(v).__name__)
+@pytest.mark.parametrize(
+    "value",
+    [
+        math.nan,
+        [math.inf, -math.inf],
+        2**70,
+        FloatSub(1.0),
+        {"a": {1: [math.nan]}},
+        _nested(40),
+        "z" * 5000,
+        list(range(MAX_ITEMS + 1)),
+    ],
+    ids=lambda v: type(v).__name__,
+)
 def test_every_encoding_is_strict_json(value):
     json.dumps(encode(value), allow_nan=False)
 
@@ -270,13 +319,28 @@ def test_every_encoding_is_strict_json(value):
 # ------------------------------------------------------------------------ is_number
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    (1, True), (1.5, True), (NAN, True), (INF, True), ({"$float": "-inf"}, True),
-    (True, False), (False, False), (None, False), ("1", False), ([1], False),
-    ({"$int": "9" * 30}, False), ({"$obj": "float"}, False), ({"$float": "1.5"}, False),
-    ({"$float": "nan", "extra": 1}, False), ({"$float": ["nan"]}, False),
-    ({"$float": {"inf": 1}}, False),
-], ids=repr)
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1, True),
+        (1.5, True),
+        (NAN, True),
+        (INF, True),
+        ({"$float": "-inf"}, True),
+        (True, False),
+        (False, False),
+        (None, False),
+        ("1", False),
+        ([1], False),
+        ({"$int": "9" * 30}, False),
+        ({"$obj": "float"}, False),
+        ({"$float": "1.5"}, False),
+        ({"$float": "nan", "extra": 1}, False),
+        ({"$float": ["nan"]}, False),
+        ({"$float": {"inf": 1}}, False),
+    ],
+    ids=repr,
+)
 def test_is_number(value, expected):
     assert is_number(value) is expected
 
@@ -284,26 +348,44 @@ def test_is_number(value, expected):
 # --------------------------------------------------------------------------- compare
 
 
-@pytest.mark.parametrize(("expected", "actual"), [
-    (1, 1), (1, 1.0), (1.0, 1), (0, -0.0), (-2.5, -2.5), ("+", "+"), (None, None),
-    (True, True), ([1, [2.0, "a"]], [1.0, [2, "a"]]), (INF, INF), ({"$float": "-inf"},
-    {"$float": "-inf"}), ({"$int": "9" * 30}, {"$int": "9" * 30}), ([], []),
-], ids=repr)
+@pytest.mark.parametrize(
+    ("expected", "actual"),
+    [
+        (1, 1),
+        (1, 1.0),
+        (1.0, 1),
+        (0, -0.0),
+        (-2.5, -2.5),
+        ("+", "+"),
+        (None, None),
+        (True, True),
+        ([1, [2.0, "a"]], [1.0, [2, "a"]]),
+        (INF, INF),
+        ({"$float": "-inf"}, {"$float": "-inf"}),
+        ({"$int": "9" * 30}, {"$int": "9" * 30}),
+        ([], []),
+    ],
+    ids=repr,
+)
 def test_equal_values_compare_equal(expected, actual):
     assert compare(expected, actual) is None
 
 
-@pytest.mark.parametrize(("expected", "actual", "agrees"), [
-    (1000.0, 1000.0 * (1 + 0.9e-6), True),
-    (1000.0, 1000.0 * (1 - 0.9e-6), True),
-    (1000.0, 1000.0 * (1 + 1.1e-6), False),
-    (-1000.0, -1000.0 * (1 + 1.1e-6), False),
-    (0.0, 0.9e-9, True),
-    (0.0, -0.9e-9, True),
-    (0.0, 1.1e-9, False),
-    (1e-12, -1e-12, True),   # both within the absolute tolerance of 0
-    (1e-6, 2e-6, False),     # absolute difference 1e-6 is far above 1e-9
-], ids=repr)
+@pytest.mark.parametrize(
+    ("expected", "actual", "agrees"),
+    [
+        (1000.0, 1000.0 * (1 + 0.9e-6), True),
+        (1000.0, 1000.0 * (1 - 0.9e-6), True),
+        (1000.0, 1000.0 * (1 + 1.1e-6), False),
+        (-1000.0, -1000.0 * (1 + 1.1e-6), False),
+        (0.0, 0.9e-9, True),
+        (0.0, -0.9e-9, True),
+        (0.0, 1.1e-9, False),
+        (1e-12, -1e-12, True),  # both within the absolute tolerance of 0
+        (1e-6, 2e-6, False),  # absolute difference 1e-6 is far above 1e-9
+    ],
+    ids=repr,
+)
 def test_default_tolerance_edges(expected, actual, agrees):
     mismatch = compare(expected, actual)
     assert (mismatch is None) is agrees
@@ -327,9 +409,16 @@ def test_close_floats_agree_and_distant_floats_do_not():
         assert compare(x, x * (1 - 1e-3)) is not None, x
 
 
-@pytest.mark.parametrize(("expected", "actual"), [
-    (1, True), (0, False), (1.0, True), (0.0, False), ([1, 0], [True, False]),
-])
+@pytest.mark.parametrize(
+    ("expected", "actual"),
+    [
+        (1, True),
+        (0, False),
+        (1.0, True),
+        (0.0, False),
+        ([1, 0], [True, False]),
+    ],
+)
 def test_a_bool_never_equals_a_number(expected, actual):
     mismatch = compare(expected, actual)
     assert mismatch is not None
@@ -349,17 +438,37 @@ def test_nan_never_equals_a_number(expected):
     assert compare(NAN, expected) is not None
 
 
-@pytest.mark.parametrize(("expected", "actual"), [
-    (INF, {"$float": "-inf"}), (INF, 1e308), (1e308, INF), ({"$float": "-inf"}, -1e308),
-])
+@pytest.mark.parametrize(
+    ("expected", "actual"),
+    [
+        (INF, {"$float": "-inf"}),
+        (INF, 1e308),
+        (1e308, INF),
+        ({"$float": "-inf"}, -1e308),
+    ],
+)
 def test_infinities_only_equal_themselves(expected, actual):
     assert compare(expected, actual) is not None
 
 
-@pytest.mark.parametrize("expected", [
-    0, 1.5, INF, NAN, "Value", "micrograd.value.Value", True, None, [1.5], [],
-    {"$map": []}, {"$int": "9" * 30},
-], ids=repr)
+@pytest.mark.parametrize(
+    "expected",
+    [
+        0,
+        1.5,
+        INF,
+        NAN,
+        "Value",
+        "micrograd.value.Value",
+        True,
+        None,
+        [1.5],
+        [],
+        {"$map": []},
+        {"$int": "9" * 30},
+    ],
+    ids=repr,
+)
 def test_an_obj_marker_never_equals_anything_expected(expected):
     assert compare(expected, {"$obj": "micrograd.value.Value"}) is not None
 
@@ -371,14 +480,17 @@ def test_an_obj_marker_where_a_number_was_expected_says_so():
     assert compare("+", {"$obj": "StrSub"}).reason == "a StrSub object is not a plain string"
 
 
-@pytest.mark.parametrize(("expected", "actual", "reason"), [
-    ([1, 2, 3], [1, 2], "expected 3 items, got 2"),
-    ([1], [1, 2], "expected 1 items, got 2"),
-    ([], [0], "expected 0 items, got 1"),
-    ([1, 2], (1, 2), "expected a list"),
-    ([1, 2], {"$map": []}, "expected a list"),
-    ([1, 2], "12", "expected a list"),
-])
+@pytest.mark.parametrize(
+    ("expected", "actual", "reason"),
+    [
+        ([1, 2, 3], [1, 2], "expected 3 items, got 2"),
+        ([1], [1, 2], "expected 1 items, got 2"),
+        ([], [0], "expected 0 items, got 1"),
+        ([1, 2], (1, 2), "expected a list"),
+        ([1, 2], {"$map": []}, "expected a list"),
+        ([1, 2], "12", "expected a list"),
+    ],
+)
 def test_list_shape_mismatches(expected, actual, reason):
     mismatch = compare(expected, actual)
     assert mismatch == Mismatch("", expected, actual, reason)
@@ -391,7 +503,8 @@ def test_the_mismatch_path_points_at_the_first_difference():
     assert mismatch.path == "[1][1]['k'][1]"
     assert (mismatch.expected, mismatch.actual) == (4.0, 5.0)
     assert mismatch.sentence("grads") == (
-        f"grads[1][1]['k'][1]: expected 4, got 5 ({TOLERANCE_NOTE})")
+        f"grads[1][1]['k'][1]: expected 4, got 5 ({TOLERANCE_NOTE})"
+    )
 
 
 def test_a_sentence_without_a_reason_has_no_parentheses():
@@ -403,33 +516,50 @@ def test_maps_compare_by_key_whatever_the_order():
     assert compare(expected, {"$map": [["b", [2.0, 3.0]], ["a", 1.0 + 1e-12]]}) is None
 
 
-@pytest.mark.parametrize(("actual", "path", "reason"), [
-    ({"$map": [["a", 1.0]]}, "['b']", "missing"),
-    ({"$map": [["a", 1.0], ["b", 3]]}, "['b']", TOLERANCE_NOTE),
-    ({"$map": [["a", 1.0], ["b", True]]}, "['b']", "a bool is not a number"),
-    ({"$map": "ab"}, "", "expected a mapping"),
-    ({"a": 1.0, "b": 2}, "", "expected a mapping"),
-    ([["a", 1.0], ["b", 2]], "", "expected a mapping"),
-    ({"$map": [["a", 1.0], ["b"], "junk", ["b", 2, 3]]}, "['b']", "missing"),
-], ids=repr)
+@pytest.mark.parametrize(
+    ("actual", "path", "reason"),
+    [
+        ({"$map": [["a", 1.0]]}, "['b']", "missing"),
+        ({"$map": [["a", 1.0], ["b", 3]]}, "['b']", TOLERANCE_NOTE),
+        ({"$map": [["a", 1.0], ["b", True]]}, "['b']", "a bool is not a number"),
+        ({"$map": "ab"}, "", "expected a mapping"),
+        ({"a": 1.0, "b": 2}, "", "expected a mapping"),
+        ([["a", 1.0], ["b", 2]], "", "expected a mapping"),
+        ({"$map": [["a", 1.0], ["b"], "junk", ["b", 2, 3]]}, "['b']", "missing"),
+    ],
+    ids=repr,
+)
 def test_map_mismatches(actual, path, reason):
     mismatch = compare({"$map": [["a", 1.0], ["b", 2]]}, actual)
     assert mismatch is not None
     assert (mismatch.path, mismatch.reason) == (path, reason)
 
 
-@pytest.mark.parametrize("actual", [
-    {"$float": []}, {"$float": {"nan": 1}}, {"$float": ["inf"]},
-], ids=repr)
+@pytest.mark.parametrize(
+    "actual",
+    [
+        {"$float": []},
+        {"$float": {"nan": 1}},
+        {"$float": ["inf"]},
+    ],
+    ids=repr,
+)
 def test_forged_float_markers_are_mismatches_not_crashes(actual):
     mismatch = compare(1.0, actual)
     assert mismatch is not None
     assert mismatch.actual == actual
 
 
-@pytest.mark.parametrize("actual", [
-    {"$map": "ab"}, {"$map": 5}, {"$map": [[1, 2, 3]]}, {"$map": [7]},
-], ids=repr)
+@pytest.mark.parametrize(
+    "actual",
+    [
+        {"$map": "ab"},
+        {"$map": 5},
+        {"$map": [[1, 2, 3]]},
+        {"$map": [7]},
+    ],
+    ids=repr,
+)
 def test_forged_maps_can_be_described_in_a_mismatch_sentence(actual):
     mismatch = compare(1.0, actual)
     assert mismatch is not None
@@ -443,15 +573,31 @@ def test_default_tolerance_is_relative_then_absolute():
 # -------------------------------------------------------------------------- describe
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (1 / 3, "0.3333333333"), (2.0, "2"), (-0.0, "-0"), (1e-20, "1e-20"),
-    (123456789012.5, "1.23456789e+11"), (5, "5"), (True, "True"), (None, "None"),
-    ("ab", "'ab'"), ("it's", '"it\'s"'), ([1, 2.5, "x"], "[1, 2.5, 'x']"), ([], "[]"),
-    ({"$obj": "micrograd.value.Value"}, "an object of type micrograd.value.Value"),
-    ({"$float": "nan"}, "nan"), ({"$float": "-inf"}, "-inf"), ({"$int": "1" * 30}, "1" * 30),
-    ({"$map": [["a", 1], ["b", [2.0]]]}, "{a: 1, b: [2]}"), ({"$map": []}, "{}"),
-    ([{"$float": "inf"}, {"$obj": "Value"}], "[inf, an object of type Value]"),
-], ids=repr)
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (1 / 3, "0.3333333333"),
+        (2.0, "2"),
+        (-0.0, "-0"),
+        (1e-20, "1e-20"),
+        (123456789012.5, "1.23456789e+11"),
+        (5, "5"),
+        (True, "True"),
+        (None, "None"),
+        ("ab", "'ab'"),
+        ("it's", '"it\'s"'),
+        ([1, 2.5, "x"], "[1, 2.5, 'x']"),
+        ([], "[]"),
+        ({"$obj": "micrograd.value.Value"}, "an object of type micrograd.value.Value"),
+        ({"$float": "nan"}, "nan"),
+        ({"$float": "-inf"}, "-inf"),
+        ({"$int": "1" * 30}, "1" * 30),
+        ({"$map": [["a", 1], ["b", [2.0]]]}, "{a: 1, b: [2]}"),
+        ({"$map": []}, "{}"),
+        ([{"$float": "inf"}, {"$obj": "Value"}], "[inf, an object of type Value]"),
+    ],
+    ids=repr,
+)
 def test_describe_spellings(value, text):
     assert describe(value) == text
 

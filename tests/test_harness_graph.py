@@ -55,6 +55,7 @@ class Good:
         def _backward():
             self.grad += out.grad
             other.grad += out.grad
+
         out._backward = _backward
         return out
 
@@ -64,6 +65,7 @@ class Good:
         def _backward():
             self.grad += other.data * out.grad
             other.grad += self.data * out.grad
+
         out._backward = _backward
         return out
 
@@ -74,6 +76,7 @@ class Good:
 
         def _backward():
             self.grad += n * self.data ** (n - 1) * out.grad
+
         out._backward = _backward
         return out
 
@@ -83,6 +86,7 @@ class Good:
 
         def _backward():
             self.grad += (1 - t**2) * out.grad
+
         out._backward = _backward
         return out
 
@@ -95,6 +99,7 @@ class Good:
                 for child in node.prev:
                     visit(child)
                 order.append(node)
+
         visit(self)
         return order
 
@@ -111,6 +116,7 @@ class MulWrongOperand(Good):
         def _backward():  # each operand gets its *own* value: the classic mix-up
             self.grad += self.data * out.grad
             other.grad += other.data * out.grad
+
         out._backward = _backward
         return out
 
@@ -122,6 +128,7 @@ class AddOverwrites(Good):
         def _backward():
             self.grad = out.grad
             other.grad = out.grad
+
         out._backward = _backward
         return out
 
@@ -132,6 +139,7 @@ class MulBackwardRaises(Good):
 
         def _backward():
             raise RuntimeError("not done yet")
+
         out._backward = _backward
         return out
 
@@ -143,6 +151,7 @@ class TanhWrongDerivative(Good):
 
         def _backward():
             self.grad += (1 - t) * out.grad
+
         out._backward = _backward
         return out
 
@@ -153,6 +162,7 @@ class PowWrongRule(Good):
 
         def _backward():
             self.grad += (n * self.data) ** (n - 1) * out.grad
+
         out._backward = _backward
         return out
 
@@ -230,15 +240,17 @@ def finding(Reference, Broken, build, output):
 # ------------------------------------------------------------------ correct graphs
 
 
-@pytest.mark.parametrize(("build", "output"), [
-    (build_main, "h"), (build_shared, "d"), (build_power, "d")])
+@pytest.mark.parametrize(
+    ("build", "output"), [(build_main, "h"), (build_shared, "d"), (build_power, "d")]
+)
 def test_the_reference_agrees_with_itself(Reference, build, output):
     expected = captured(Reference, build, output)
     assert compare_graph(expected, captured(Reference, build, output), output) is None
 
 
-@pytest.mark.parametrize(("build", "output"), [
-    (build_main, "h"), (build_shared, "d"), (build_power, "d")])
+@pytest.mark.parametrize(
+    ("build", "output"), [(build_main, "h"), (build_shared, "d"), (build_power, "d")]
+)
 def test_a_correct_copy_of_the_reference_passes(Reference, build, output):
     assert finding(Reference, Good, build, output) is None
 
@@ -255,7 +267,9 @@ def test_capture_records_values_grads_labels_children_and_probes(Reference):
     assert "probe" not in nodes["a"]
     # g = f * a alone, with g.grad = 1.5: f gets a * 1.5 and a gets f * 1.5.
     assert nodes["g"]["probe"]["grads"] == {
-        "f": pytest.approx(0.5 * PROBE_GRAD), "a": pytest.approx(-1.0 * PROBE_GRAD)}
+        "f": pytest.approx(0.5 * PROBE_GRAD),
+        "a": pytest.approx(-1.0 * PROBE_GRAD),
+    }
     assert nodes["f"]["probe"]["grads"] == {"e": pytest.approx(2 * PROBE_GRAD)}
 
 
@@ -299,27 +313,57 @@ def test_capture_survives_nodes_that_refuse_attributes():
 # ------------------------------------------------------------------------ the bugs
 
 
-@pytest.mark.parametrize(("Broken", "build", "output", "node", "blame", "says"), [
-    (MulWrongOperand, build_main, "h", "f", "Value.__mul__ (its _backward)",
-     "The backward of node g (a * f) alone"),
-    (AddOverwrites, build_main, "h", "e", "Value.__add__ (its _backward)",
-     "The backward of node f (e + e) alone"),
-    (TanhWrongDerivative, build_main, "h", "g", "Value.tanh (its _backward)",
-     "The backward of node h (tanh(g)) alone"),
-    (PowWrongRule, build_power, "d", "a", "Value.__pow__ (its _backward)",
-     "The backward of node c (a**3) alone"),
-    (ForwardOrder, build_main, "h", "f", "Value.backward", "reverse topological order"),
-    (AddOverwrites, build_shared, "d", "a", "Value.backward", "(+=) rather than overwriting"),
-    (NoSeed, build_main, "h", "h", "Value.backward", "must start by setting self.grad = 1"),
-], ids=lambda x: x.__name__ if isinstance(x, type) else None)
-def test_a_wrong_gradient_is_blamed_on_its_method(Reference, Broken, build, output, node,
-                                                   blame, says):
+@pytest.mark.parametrize(
+    ("Broken", "build", "output", "node", "blame", "says"),
+    [
+        (
+            MulWrongOperand,
+            build_main,
+            "h",
+            "f",
+            "Value.__mul__ (its _backward)",
+            "The backward of node g (a * f) alone",
+        ),
+        (
+            AddOverwrites,
+            build_main,
+            "h",
+            "e",
+            "Value.__add__ (its _backward)",
+            "The backward of node f (e + e) alone",
+        ),
+        (
+            TanhWrongDerivative,
+            build_main,
+            "h",
+            "g",
+            "Value.tanh (its _backward)",
+            "The backward of node h (tanh(g)) alone",
+        ),
+        (
+            PowWrongRule,
+            build_power,
+            "d",
+            "a",
+            "Value.__pow__ (its _backward)",
+            "The backward of node c (a**3) alone",
+        ),
+        (ForwardOrder, build_main, "h", "f", "Value.backward", "reverse topological order"),
+        (AddOverwrites, build_shared, "d", "a", "Value.backward", "(+=) rather than overwriting"),
+        (NoSeed, build_main, "h", "h", "Value.backward", "must start by setting self.grad = 1"),
+    ],
+    ids=lambda x: x.__name__ if isinstance(x, type) else None,
+)
+def test_a_wrong_gradient_is_blamed_on_its_method(
+    Reference, Broken, build, output, node, blame, says
+):
     found = finding(Reference, Broken, build, output)
     assert isinstance(found, GraphFinding)
     assert (found.node, found.blame) == (node, blame)
     assert says in found.message
-    assert found.message.startswith(f"expected {node}.grad = ") or \
-        found.message.startswith("the output's own gradient is wrong (expected")
+    assert found.message.startswith(f"expected {node}.grad = ") or found.message.startswith(
+        "the output's own gradient is wrong (expected"
+    )
 
 
 def test_gradient_message_states_expected_and_got(Reference):
@@ -329,7 +373,8 @@ def test_gradient_message_states_expected_and_got(Reference):
     have = {n["name"]: n for n in actual["nodes"]}
     found = compare_graph(expected, actual, "h")
     assert found.message.startswith(
-        f"expected f.grad = {want['f']['grad']:.10g}, got {have['f']['grad']:.10g}. ")
+        f"expected f.grad = {want['f']['grad']:.10g}, got {have['f']['grad']:.10g}. "
+    )
     # The probe: g = f * a with g.grad = 1.5 must give f.grad = a * 1.5 = 0.75, the bug
     # gives f * 1.5 = -1.5.
     assert "gives f.grad = -1.5; the chain rule gives 0.75." in found.message
@@ -338,7 +383,8 @@ def test_gradient_message_states_expected_and_got(Reference):
 def test_the_output_gradient_message_states_expected_and_got(Reference):
     found = finding(Reference, NoSeed, build_main, "h")
     assert found.message.startswith(
-        "the output's own gradient is wrong (expected h.grad = 1, got 0)")
+        "the output's own gradient is wrong (expected h.grad = 1, got 0)"
+    )
 
 
 def test_contributions_that_do_not_arrive_name_every_consumer(Reference):
@@ -353,15 +399,21 @@ def test_a_backward_that_raises_is_blamed_on_its_operator(Reference):
         nodes["h"].backward()
     found = compare_graph(expected, capture(nodes), "h")
     assert (found.node, found.blame) == ("f", "Value.__mul__ (its _backward)")
-    assert "Calling the backward of node g (a * f) raised 'RuntimeError: not done yet'" \
+    assert (
+        "Calling the backward of node g (a * f) raised 'RuntimeError: not done yet'"
         in found.message
+    )
 
 
-@pytest.mark.parametrize(("Broken", "message"), [
-    (MulAdds, "the forward value of node d (a * b) should be -0.75, got -1"),
-    (MulMislabelled, "node d (a * b) should be labelled '*', got 'x'"),
-    (MulForgetsOther, "the children (prev) of node d should be {a, b}, got {a}"),
-], ids=lambda x: x.__name__ if isinstance(x, type) else None)
+@pytest.mark.parametrize(
+    ("Broken", "message"),
+    [
+        (MulAdds, "the forward value of node d (a * b) should be -0.75, got -1"),
+        (MulMislabelled, "node d (a * b) should be labelled '*', got 'x'"),
+        (MulForgetsOther, "the children (prev) of node d should be {a, b}, got {a}"),
+    ],
+    ids=lambda x: x.__name__ if isinstance(x, type) else None,
+)
 def test_a_wrong_forward_pass_is_found_before_any_gradient(Reference, Broken, message):
     found = finding(Reference, Broken, build_main, "h")
     assert found == GraphFinding("d", "Value.__mul__", message)
@@ -372,16 +424,27 @@ def test_a_missing_node_is_reported_first_in_topological_order(Reference):
     actual = captured(Reference, build_main, "h")
     actual["nodes"] = [n for n in actual["nodes"] if n["name"] not in ("e", "g")]
     assert compare_graph(expected, actual, "h") == GraphFinding(
-        "e", "Value.__add__", "node e was not recorded")
+        "e", "Value.__add__", "node e was not recorded"
+    )
 
 
-@pytest.mark.parametrize("actual", [
-    None, [], "graph", {"nodes": "x"}, {"nodes": [5, {"name": 3}]}, {},
-], ids=repr)
+@pytest.mark.parametrize(
+    "actual",
+    [
+        None,
+        [],
+        "graph",
+        {"nodes": "x"},
+        {"nodes": [5, {"name": 3}]},
+        {},
+    ],
+    ids=repr,
+)
 def test_garbage_instead_of_a_graph_is_a_finding(Reference, actual):
     expected = captured(Reference, build_main, "h")
     assert compare_graph(expected, actual, "h") == GraphFinding(
-        "a", "Value", "node a was not recorded")
+        "a", "Value", "node a was not recorded"
+    )
 
 
 def test_forged_children_are_a_finding_not_a_crash(Reference):
@@ -401,11 +464,21 @@ def test_topological_puts_children_first(Reference):
             assert order.index(kid) < order.index(node["name"])
 
 
-@pytest.mark.parametrize(("op", "method"), [
-    ("+", "Value.__add__"), ("*", "Value.__mul__"), ("tanh", "Value.tanh"),
-    ("ReLU", "Value.relu"), ("**3", "Value.__pow__"), ("**-0.5", "Value.__pow__"),
-    ("", "Value"), ("exp", "Value"), (None, "Value"), (["+"], "Value"),
-])
+@pytest.mark.parametrize(
+    ("op", "method"),
+    [
+        ("+", "Value.__add__"),
+        ("*", "Value.__mul__"),
+        ("tanh", "Value.tanh"),
+        ("ReLU", "Value.relu"),
+        ("**3", "Value.__pow__"),
+        ("**-0.5", "Value.__pow__"),
+        ("", "Value"),
+        ("exp", "Value"),
+        (None, "Value"),
+        (["+"], "Value"),
+    ],
+)
 def test_method_for_op(op, method):
     assert method_for_op(op) == method
 
@@ -448,6 +521,7 @@ def test_capture_works_on_a_karpathy_style_graph():
     def _backward():
         a.grad += b.data * c.grad
         b.grad += a.data * c.grad
+
     c._backward = _backward
     graph = capture({"a": a, "b": b, "c": c})
     assert graph["nodes"][2]["children"] == ["a", "b"]
@@ -462,8 +536,7 @@ EDGES = {"a": [], "d": [], "b": ["a"], "c": ["a", "d"], "e": ["b", "c"], "f": ["
 
 def _is_topological(order):
     position = {node: i for i, node in enumerate(order)}
-    return all(position[kid] < position[parent]
-               for parent, kids in EDGES.items() for kid in kids)
+    return all(position[kid] < position[parent] for parent, kids in EDGES.items() for kid in kids)
 
 
 def test_every_valid_order_is_accepted_and_every_other_permutation_rejected():
@@ -474,29 +547,50 @@ def test_every_valid_order_is_accepted_and_every_other_permutation_rejected():
             valid += 1
             assert problem is None, order
         elif order[-1] != "f":
-            assert problem == f"the node topo_sort() is called on (f) must come last, got " \
-                f"{order[-1]}", order
+            assert (
+                problem == f"the node topo_sort() is called on (f) must come last, got {order[-1]}"
+            ), order
         else:
             assert problem is not None and "children must come first" in problem, order
     assert valid == 5  # by hand: a, b, c, d in one of 5 orders (a < b, a < c, d < c), then e, f
 
 
-@pytest.mark.parametrize(("order", "problem"), [
-    (["a", "d", "b", "a", "c", "e", "f"], "node a appears twice in topo_sort()'s list"),
-    (["a", "b", "c", "e", "f"], "topo_sort() left out node(s) d"),
-    (["b", "e", "f"], "topo_sort() left out node(s) a, c, d"),
-    (["a", "d", "b", "c", "?", "e", "f"],
-     "topo_sort() returned something that is not a node of this graph"),
-    (["a", "d", "b", "c", "f", "e"],
-     "the node topo_sort() is called on (f) must come last, got e"),
-    (["a", "d", "c", "e", "b", "f"],
-     "node e comes before its child b: children must come first"),
-    (("a", "d", "b", "c", "e", "f"), "topo_sort() must return a list of the graph's nodes"),
-    (["a", "d", "b", "c", "e", 6], "topo_sort() must return a list of the graph's nodes"),
-    (None, "topo_sort() must return a list of the graph's nodes"),
-    ({"$map": []}, "topo_sort() must return a list of the graph's nodes"),
-], ids=["duplicate", "missing", "missing-several", "unknown", "output-not-last",
-        "child-after-parent", "tuple", "not-a-name", "none", "map"])
+@pytest.mark.parametrize(
+    ("order", "problem"),
+    [
+        (["a", "d", "b", "a", "c", "e", "f"], "node a appears twice in topo_sort()'s list"),
+        (["a", "b", "c", "e", "f"], "topo_sort() left out node(s) d"),
+        (["b", "e", "f"], "topo_sort() left out node(s) a, c, d"),
+        (
+            ["a", "d", "b", "c", "?", "e", "f"],
+            "topo_sort() returned something that is not a node of this graph",
+        ),
+        (
+            ["a", "d", "b", "c", "f", "e"],
+            "the node topo_sort() is called on (f) must come last, got e",
+        ),
+        (
+            ["a", "d", "c", "e", "b", "f"],
+            "node e comes before its child b: children must come first",
+        ),
+        (("a", "d", "b", "c", "e", "f"), "topo_sort() must return a list of the graph's nodes"),
+        (["a", "d", "b", "c", "e", 6], "topo_sort() must return a list of the graph's nodes"),
+        (None, "topo_sort() must return a list of the graph's nodes"),
+        ({"$map": []}, "topo_sort() must return a list of the graph's nodes"),
+    ],
+    ids=[
+        "duplicate",
+        "missing",
+        "missing-several",
+        "unknown",
+        "output-not-last",
+        "child-after-parent",
+        "tuple",
+        "not-a-name",
+        "none",
+        "map",
+    ],
+)
 def test_invalid_orders_are_rejected_with_the_right_sentence(order, problem):
     assert topo_problem(order, EDGES, "f") == problem
 

@@ -42,11 +42,11 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 # ---------------------------------------------------------------------- endless loops
 
 
-def test_endless_loop_at_import(docker_sandbox: DockerSandbox, docker_clean_host: Path,
-                                tmp_path: Path) -> None:
+def test_endless_loop_at_import(
+    docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path
+) -> None:
     settings = tight()
-    graded = grade_alongside(docker_sandbox, hostile(tmp_path, "while True:\n    pass\n"),
-                             settings)
+    graded = grade_alongside(docker_sandbox, hostile(tmp_path, "while True:\n    pass\n"), settings)
     budget = settings.time
     # Two modules hang on import (micrograd.value, and micrograd.mlp, which imports it):
     # one timeout each, then every other check is refused at once.
@@ -62,7 +62,8 @@ def test_endless_loop_at_import(docker_sandbox: DockerSandbox, docker_clean_host
 
 
 def test_endless_loop_in_backward_costs_only_the_gradient_checks(
-        docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path) -> None:
+    docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path
+) -> None:
     attack = """
     def _spin(self):
         while True:
@@ -72,17 +73,16 @@ def test_endless_loop_in_backward_costs_only_the_gradient_checks(
     # Short checks and roomy steps, so that every gradient check gets its own timeout
     # and the checks after them in the same step still run. (The runner adds the import
     # allowance to the deadline of the first check of each restart: keep it short too.)
-    settings = tight(check_seconds=2.0, import_seconds=2.0, step_seconds=60.0,
-                     total_seconds=200.0)
+    settings = tight(check_seconds=2.0, import_seconds=2.0, step_seconds=60.0, total_seconds=200.0)
     settings = replace(settings, time=replace(settings.time, max_attempts=40))
     graded = grade_alongside(docker_sandbox, hostile(tmp_path, attack), settings)
     assert graded.seconds <= settings.time.total_seconds + GRACE
-    assert_only_broken(graded, "backward", {"timeout"}, "did not finish within 2 s",
-                       "endless loop")
+    assert_only_broken(graded, "backward", {"timeout"}, "did not finish within 2 s", "endless loop")
 
 
 def test_threads_that_never_end_do_not_hold_the_grader(
-        docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path) -> None:
+    docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path
+) -> None:
     attack = """
     import threading, time
     for _ in range(8):
@@ -94,7 +94,8 @@ def test_threads_that_never_end_do_not_hold_the_grader(
 
 
 def test_ignoring_sigterm_and_cancelling_alarms_changes_nothing(
-        docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path) -> None:
+    docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path
+) -> None:
     attack = """
     import signal
     for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGALRM, signal.SIGHUP):
@@ -117,8 +118,7 @@ def test_ignoring_sigterm_and_cancelling_alarms_changes_nothing(
 # ------------------------------------------------------------------ resource exhaustion
 
 
-def test_fork_bomb(docker_sandbox: DockerSandbox, docker_clean_host: Path,
-                   tmp_path: Path) -> None:
+def test_fork_bomb(docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path) -> None:
     attack = """
     import os
 
@@ -134,12 +134,13 @@ def test_fork_bomb(docker_sandbox: DockerSandbox, docker_clean_host: Path,
     # Everything graded before the first call to relu survives; relu itself never passes.
     order = list(graded.checks)
     first = min(used, key=order.index)
-    assert all(graded.checks[i].status == "passed" for i in order[:order.index(first)])
+    assert all(graded.checks[i].status == "passed" for i in order[: order.index(first)])
     assert graded.checks[first].status in ("error", "timeout", "failed")
 
 
-def test_memory_bomb(docker_sandbox: DockerSandbox, docker_clean_host: Path,
-                     tmp_path: Path) -> None:
+def test_memory_bomb(
+    docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path
+) -> None:
     attack = """
     def _tanh(self):
         hoard = []
@@ -155,7 +156,8 @@ def test_memory_bomb(docker_sandbox: DockerSandbox, docker_clean_host: Path,
 
 
 def test_recursion_deep_enough_to_crash_the_interpreter(
-        docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path) -> None:
+    docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path
+) -> None:
     attack = """
     import sys
 
@@ -175,8 +177,9 @@ def test_recursion_deep_enough_to_crash_the_interpreter(
     assert_only_broken(graded, "__sub__", {"error"}, "signal 11")
 
 
-def test_one_gigabyte_on_stdout(docker_sandbox: DockerSandbox, docker_clean_host: Path,
-                                tmp_path: Path) -> None:
+def test_one_gigabyte_on_stdout(
+    docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path
+) -> None:
     # Straight to the process's real stdout (the record stream), past pytest's capture.
     attack = """
     import os
@@ -198,8 +201,9 @@ def test_one_gigabyte_on_stdout(docker_sandbox: DockerSandbox, docker_clean_host
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_kib < 200 * 1024
 
 
-def test_one_gigabyte_printed(docker_sandbox: DockerSandbox, docker_clean_host: Path,
-                              tmp_path: Path) -> None:
+def test_one_gigabyte_printed(
+    docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path
+) -> None:
     # Through print(): pytest captures it in a file on the size-capped /tmp.
     attack = """
     def _div(self, other):
@@ -215,7 +219,8 @@ def test_one_gigabyte_printed(docker_sandbox: DockerSandbox, docker_clean_host: 
 
 
 def test_filling_tmp_and_the_working_directory(
-        docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path) -> None:
+    docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path
+) -> None:
     attack = """
     import os
     for _where in ("/tmp", os.getcwd(), os.path.expanduser("~"), "/dev/shm", "/workspace"):
@@ -231,8 +236,9 @@ def test_filling_tmp_and_the_working_directory(
     assert graded.result.score == 100, explain(graded)
 
 
-def test_a_hundred_thousand_small_files(docker_sandbox: DockerSandbox,
-                                        docker_clean_host: Path, tmp_path: Path) -> None:
+def test_a_hundred_thousand_small_files(
+    docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path
+) -> None:
     attack = """
     import os
     os.makedirs("/tmp/many", exist_ok=True)
@@ -260,8 +266,8 @@ def host_files() -> Iterator[None]:
 
 
 def test_writing_outside_the_workspace_and_planting_symlinks(
-        docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path,
-        host_files: None) -> None:
+    docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path, host_files: None
+) -> None:
     attack = """
     import os
     _failed = []
@@ -309,8 +315,8 @@ if _seen:
 
 
 def test_files_planted_for_the_next_submission_are_never_seen(
-        docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path,
-        host_files: None) -> None:
+    docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path, host_files: None
+) -> None:
     planter = grade_alongside(docker_sandbox, hostile(tmp_path, PLANT, "planter"), tight())
     assert planter.result.score == 100, explain(planter)
     snooper = grade_alongside(docker_sandbox, hostile(tmp_path, SNOOP, "snooper"), tight())
@@ -340,8 +346,12 @@ def listener() -> Iterator[tuple[int, list[Any]]]:
     server.close()
 
 
-def test_no_network_but_loopback(docker_sandbox: DockerSandbox, docker_clean_host: Path,
-                                 tmp_path: Path, listener: tuple[int, list[Any]]) -> None:
+def test_no_network_but_loopback(
+    docker_sandbox: DockerSandbox,
+    docker_clean_host: Path,
+    tmp_path: Path,
+    listener: tuple[int, list[Any]],
+) -> None:
     port, accepted = listener
     host_address = socket.gethostbyname(socket.gethostname())
     attack = f"""

@@ -25,6 +25,7 @@ from intake_cases import (
 
 # ------------------------------------------------------------------ every shape, every wrapping
 
+
 @pytest.mark.parametrize("wrapping", WRAPPINGS)
 @pytest.mark.parametrize("shape", SHAPES)
 def test_every_shape_in_every_wrapping(shape: str, wrapping: str, tmp_path: Path) -> None:
@@ -58,8 +59,10 @@ def test_sources_are_copied_byte_for_byte_and_data_files_are_left_behind(tmp_pat
 
 def test_github_download_of_karpathys_repo(tmp_path: Path) -> None:
     files = {f"micrograd-main/{name}": text for name, text in SHAPES["karpathy"].files.items()}
-    files |= {"micrograd-main/setup.py": "import setuptools\n",
-              "micrograd-main/test/test_engine.py": "from micrograd.engine import Value\n"}
+    files |= {
+        "micrograd-main/setup.py": "import setuptools\n",
+        "micrograd-main/test/test_engine.py": "from micrograd.engine import Value\n",
+    }
     manifest, outcome = accepted(write_zip(tmp_path / "in" / "main.zip", files), tmp_path)
     assert manifest.shape == "karpathy"
     assert manifest.classes["Value"] == "micrograd.engine"
@@ -68,8 +71,11 @@ def test_github_download_of_karpathys_repo(tmp_path: Path) -> None:
 
 
 def test_package_without_init_gets_one(tmp_path: Path) -> None:
-    files = {name: text for name, text in SHAPES["package"].files.items()
-             if not name.endswith("__init__.py")}
+    files = {
+        name: text
+        for name, text in SHAPES["package"].files.items()
+        if not name.endswith("__init__.py")
+    }
     manifest, outcome = accepted(write_tree(tmp_path / "in", files), tmp_path)
     assert manifest.shape == "package"
     assert (outcome.workspace / "micrograd/__init__.py").read_bytes() == b""
@@ -93,8 +99,11 @@ def test_folder_holding_only_the_lms_zip(tmp_path: Path) -> None:
 
 
 def test_duplicates_prefer_the_canonical_layout(tmp_path: Path) -> None:
-    files = dict(SHAPES["package"].files) | {"old/value.py": VALUE, "old/mlp.py": mlp(""),
-                                             "scratch.py": VALUE}
+    files = dict(SHAPES["package"].files) | {
+        "old/value.py": VALUE,
+        "old/mlp.py": mlp(""),
+        "scratch.py": VALUE,
+    }
     manifest, outcome = accepted(write_tree(tmp_path / "in", files), tmp_path)
     assert dict(manifest.classes) == SHAPES["package"].classes
     notes = " | ".join(manifest.notes)
@@ -114,15 +123,19 @@ def test_duplicates_prefer_karpathy_then_the_shallowest_path(tmp_path: Path) -> 
 
 # --------------------------------------------------------------------------- module names
 
-@pytest.mark.parametrize(("name", "module"), [
-    ("random.py", "student_random"),
-    ("test.py", "student_test"),
-    ("pytest.py", "student_pytest"),
-    ("micrograde_answer.py", "student_micrograde_answer"),
-    ("my value (1).py", "my_value_1"),
-    ("2nd_try.py", "student_2nd_try"),
-    ("Answer.PY", "Answer"),
-])
+
+@pytest.mark.parametrize(
+    ("name", "module"),
+    [
+        ("random.py", "student_random"),
+        ("test.py", "student_test"),
+        ("pytest.py", "student_pytest"),
+        ("micrograde_answer.py", "student_micrograde_answer"),
+        ("my value (1).py", "my_value_1"),
+        ("2nd_try.py", "student_2nd_try"),
+        ("Answer.PY", "Answer"),
+    ],
+)
 def test_unimportable_or_shadowed_module_names_are_renamed(
     name: str, module: str, tmp_path: Path
 ) -> None:
@@ -144,13 +157,13 @@ def test_renaming_never_overwrites_a_student_file(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------- notebooks
 
 NOTEBOOK_CELLS = (
-    "%matplotlib inline\nimport math\n!pip install numpy\n",   # cell 2: magic + shell dropped
-    "import matplotlib.pyplot as plt\n",                         # cell 3: fails in the sandbox
-    VALUE,                                                       # cell 4
-    "%%time\nthis is not python\n",                              # cell 5: cell magic, skipped
-    "for _ in range(1):\n    %time y = 2\n" + mlp(""),           # cell 6: indented magic
-    "def broken(:\n    pass\n",                                  # cell 7: a syntax error
-    "after = Value(2.0)\n",                                      # cell 8: still runs
+    "%matplotlib inline\nimport math\n!pip install numpy\n",  # cell 2: magic + shell dropped
+    "import matplotlib.pyplot as plt\n",  # cell 3: fails in the sandbox
+    VALUE,  # cell 4
+    "%%time\nthis is not python\n",  # cell 5: cell magic, skipped
+    "for _ in range(1):\n    %time y = 2\n" + mlp(""),  # cell 6: indented magic
+    "def broken(:\n    pass\n",  # cell 7: a syntax error
+    "after = Value(2.0)\n",  # cell 8: still runs
 )
 
 RUN_NOTEBOOK = """
@@ -182,31 +195,42 @@ def test_notebook_runs_cell_by_cell_despite_failures(tmp_path: Path) -> None:
     assert 'File "<notebook cell 4>", line 9, in boom' in run.stdout
     assert "raise RuntimeError('student boom')" in run.stdout
     warnings = run.stderr.splitlines()
-    assert warnings[0].startswith("warning: notebook cell 3 failed and was skipped: "
-                                  "ModuleNotFoundError")
+    assert warnings[0].startswith(
+        "warning: notebook cell 3 failed and was skipped: ModuleNotFoundError"
+    )
     assert warnings[1].startswith("warning: notebook cell 7 failed and was skipped: SyntaxError")
     assert len(warnings) == 2
 
 
 def test_notebook_beside_helper_modules_keeps_them(tmp_path: Path) -> None:
-    files = {"hw/helpers.py": "SCALE = 2\n",
-             "hw/hw.ipynb": notebook("from helpers import SCALE\n", VALUE)}
+    files = {
+        "hw/helpers.py": "SCALE = 2\n",
+        "hw/hw.ipynb": notebook("from helpers import SCALE\n", VALUE),
+    }
     manifest, outcome = accepted(write_zip(tmp_path / "in" / "hw.zip", files), tmp_path)
     assert manifest.shape == "notebook"
     assert outcome.files() == {"helpers.py", "student_notebook.py"}
     assert_imports(manifest, outcome.workspace)
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    ("this is { not json", "hw.ipynb is not a readable notebook: it is not valid JSON"),
-    ('{"cells": []}', "hw.ipynb is JSON but not a Jupyter notebook"),
-    ("[1, 2, 3]", "hw.ipynb is JSON but not a Jupyter notebook"),
-    ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code"}]}',
-     "hw.ipynb is JSON but not a valid Jupyter notebook"),
-    ('{"nbformat": 4, "nbformat_minor": 5, "cells": "x", "metadata": {}}',
-     "hw.ipynb is JSON but not a valid Jupyter notebook"),
-    (b'{"nbformat": "\xff"}', "hw.ipynb is not a readable notebook: it is not UTF-8 text"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("this is { not json", "hw.ipynb is not a readable notebook: it is not valid JSON"),
+        ('{"cells": []}', "hw.ipynb is JSON but not a Jupyter notebook"),
+        ("[1, 2, 3]", "hw.ipynb is JSON but not a Jupyter notebook"),
+        (
+            '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, '
+            '"cells": [{"cell_type": "code"}]}',
+            "hw.ipynb is JSON but not a valid Jupyter notebook",
+        ),
+        (
+            '{"nbformat": 4, "nbformat_minor": 5, "cells": "x", "metadata": {}}',
+            "hw.ipynb is JSON but not a valid Jupyter notebook",
+        ),
+        (b'{"nbformat": "\xff"}', "hw.ipynb is not a readable notebook: it is not UTF-8 text"),
+    ],
+)
 def test_unreadable_notebooks_are_rejected(
     content: str | bytes, expected: str, tmp_path: Path
 ) -> None:
@@ -225,13 +249,15 @@ def test_notebook_that_breaks_the_schema_elsewhere_is_still_read(tmp_path: Path)
 
 # --------------------------------------------------------------------- broken student code
 
+
 def test_syntax_error_still_points_at_the_module(tmp_path: Path) -> None:
     broken = VALUE + "\n    def relu(self:\n        return self\n"
     files = dict(SHAPES["package"].files) | {"micrograd/value.py": broken}
     manifest, _ = accepted(write_tree(tmp_path / "in", files), tmp_path)
     assert dict(manifest.classes) == SHAPES["package"].classes
-    assert any(note.startswith("micrograd/value.py does not parse (line 11")
-               for note in manifest.notes)
+    assert any(
+        note.startswith("micrograd/value.py does not parse (line 11") for note in manifest.notes
+    )
 
 
 def test_non_utf8_source_is_noted_and_copied_as_is(tmp_path: Path) -> None:
@@ -250,6 +276,7 @@ def test_declared_latin1_source_is_fine(tmp_path: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- rejections
+
 
 def test_missing_path_and_unsupported_types(tmp_path: Path) -> None:
     assert rejected(tmp_path / "nope.zip", tmp_path) == "nope.zip does not exist"
@@ -270,20 +297,21 @@ def test_empty_and_junk_only_folders(tmp_path: Path) -> None:
     junk_only = write_tree(tmp_path / "in" / "junk", JUNK)
     assert "is empty" in rejected(junk_only, tmp_path / "j")
     write_zip(tmp_path / "in" / "empty.zip", {})
-    assert "the archive empty.zip is empty" in rejected(tmp_path / "in" / "empty.zip",
-                                                        tmp_path / "z")
+    assert "the archive empty.zip is empty" in rejected(
+        tmp_path / "in" / "empty.zip", tmp_path / "z"
+    )
 
 
 def test_folder_without_python(tmp_path: Path) -> None:
     source = write_tree(tmp_path / "in", {"README.md": "hi", "notes.txt": "x"})
     reason = rejected(source, tmp_path)
-    assert reason == ("no Python source (.py) or notebook (.ipynb) was found in in; "
-                      "it holds only: README.md, notes.txt")
+    assert reason == (
+        "no Python source (.py) or notebook (.ipynb) was found in in; "
+        "it holds only: README.md, notes.txt"
+    )
 
 
 def test_no_value_class_anywhere(tmp_path: Path) -> None:
     files = {"a.py": "x = 1\n", "b.py": mlp("")}
     reason = rejected(write_tree(tmp_path / "in", files), tmp_path)
     assert reason == "no class named Value was found in: a.py, b.py"
-
-

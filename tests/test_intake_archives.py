@@ -30,9 +30,18 @@ from grader.intake.paths import member_path, read_capped
 
 # ------------------------------------------------------------------------ hostile archives
 
-@pytest.mark.parametrize("name", [
-    "../evil.py", "ok/../../evil.py", "/evil.py", "C:/evil.py", "C:evil.py", "..\\evil.py",
-])
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../evil.py",
+        "ok/../../evil.py",
+        "/evil.py",
+        "C:/evil.py",
+        "C:evil.py",
+        "..\\evil.py",
+    ],
+)
 def test_escaping_archive_entries_reject_the_archive(name: str, tmp_path: Path) -> None:
     files = dict(SHAPES["package"].files) | {name: VALUE}
     reason = rejected(write_zip(tmp_path / "in" / "sub.zip", files), tmp_path)
@@ -74,7 +83,8 @@ def test_zip_bomb_of_one_gib_of_zeros(tmp_path: Path) -> None:
     path.parent.mkdir()
     path.write_bytes(raw_zip("value.py", stream, crc=crc, size=1024 * MIB))
     assert rejected(path, tmp_path) == (
-        "value.py would unpack to 1024 MiB, over the 5 MiB limit for one file")
+        "value.py would unpack to 1024 MiB, over the 5 MiB limit for one file"
+    )
 
 
 def test_highly_compressed_entry_is_a_bomb_even_under_the_size_limits(tmp_path: Path) -> None:
@@ -145,12 +155,21 @@ def test_corrupt_archives(damage: str, tmp_path: Path) -> None:
         path.write_bytes(path.read_bytes()[:-30])
     else:
         data = VALUE.encode()
-        path.write_bytes(raw_zip("value.py", zlib.compress(data)[2:-4], crc=zlib.crc32(data),
-                                 size=len(data), flags=0x1))
+        path.write_bytes(
+            raw_zip(
+                "value.py",
+                zlib.compress(data)[2:-4],
+                crc=zlib.crc32(data),
+                size=len(data),
+                flags=0x1,
+            )
+        )
     reason = rejected(path, tmp_path)
-    expected = {"text": "sub.zip is not a readable zip archive",
-                "truncated": "sub.zip is not a readable zip archive",
-                "encrypted": "value.py is password-protected"}[damage]
+    expected = {
+        "text": "sub.zip is not a readable zip archive",
+        "truncated": "sub.zip is not a readable zip archive",
+        "encrypted": "value.py is password-protected",
+    }[damage]
     assert reason.startswith(expected)
 
 
@@ -173,6 +192,7 @@ def test_workspace_must_be_an_empty_folder(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------------------ the helpers
 
+
 def test_read_capped_counts_bytes_instead_of_trusting_sizes() -> None:
     assert read_capped(io.BytesIO(b"x" * 100), 100) == b"x" * 100
     assert read_capped(io.BytesIO(b"x" * 101), 100) is None
@@ -190,8 +210,11 @@ def test_read_capped_counts_bytes_instead_of_trusting_sizes() -> None:
 
 def test_member_path_is_always_relative_and_inside() -> None:
     # Every name of up to 5 characters over the alphabet that path tricks are made of.
-    names = ["".join(chars) for length in range(6)
-             for chars in itertools.product("./\\C:a", repeat=length)]
+    names = [
+        "".join(chars)
+        for length in range(6)
+        for chars in itertools.product("./\\C:a", repeat=length)
+    ]
     for name in names:
         try:
             path = member_path(name)

@@ -26,8 +26,9 @@ def test_canvas_name_gives_name_and_user_id_and_the_original_file(tmp_path: Path
     (sub,) = discover(tmp_path)
     assert sub.student == "smithjohn_12345"
     assert sub.platform == "canvas" and sub.user_id == "12345" and not sub.late
-    assert [(p.path.name, p.name) for p in sub.parts] == [("smithjohn_12345_987654_value.py",
-                                                          "value.py")]
+    assert [(p.path.name, p.name) for p in sub.parts] == [
+        ("smithjohn_12345_987654_value.py", "value.py")
+    ]
 
 
 def test_canvas_late_marker_is_understood(tmp_path: Path) -> None:
@@ -55,9 +56,16 @@ def test_resubmission_suffix_number_breaks_a_file_id_tie(tmp_path: Path) -> None
     assert sub.parts[0].path.read_text() == "two"
 
 
-@pytest.mark.parametrize(("name", "stripped"), [
-    ("value-1.py", "value.py"), ("value-12.ipynb", "value.ipynb"), ("notes-2", "notes"),
-    ("value.py", "value.py"), ("step-3-notebook.ipynb", "step-3-notebook.ipynb")])
+@pytest.mark.parametrize(
+    ("name", "stripped"),
+    [
+        ("value-1.py", "value.py"),
+        ("value-12.ipynb", "value.ipynb"),
+        ("notes-2", "notes"),
+        ("value.py", "value.py"),
+        ("step-3-notebook.ipynb", "step-3-notebook.ipynb"),
+    ],
+)
 def test_strip_resubmission(name: str, stripped: str) -> None:
     assert strip_resubmission(name) == stripped
 
@@ -127,9 +135,24 @@ def test_reserved_names_never_become_student_folders(tmp_path: Path) -> None:
     assert sorted(ids) == ["gradebook.csv_", "index.html_"]
 
 
-@pytest.mark.parametrize("raw", ["..", ".", "../../etc", "a/b", "a\\b", ".hidden", "",
-                                 "=HYPERLINK(\"x\")", "tab\there", "nul\x00byte",
-                                 "é" * 200, "   ", "-rf"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "..",
+        ".",
+        "../../etc",
+        "a/b",
+        "a\\b",
+        ".hidden",
+        "",
+        '=HYPERLINK("x")',
+        "tab\there",
+        "nul\x00byte",
+        "é" * 200,
+        "   ",
+        "-rf",
+    ],
+)
 def test_safe_id_is_always_one_harmless_path_component(raw: str) -> None:
     student = safe_id(raw)
     assert student and student not in (".", "..")

@@ -36,8 +36,7 @@ def reference(**kwargs):
 
 
 def key_entry(name, value, tol=DEFAULT_TOL, role="value", **extra):
-    return {"role": role, "name": name, "value": value, "tol": list(tol), "blame": None,
-            **extra}
+    return {"role": role, "name": name, "value": value, "tol": list(tol), "blame": None, **extra}
 
 
 def small_graph(Value):
@@ -53,8 +52,9 @@ def small_graph(Value):
 def test_record_streams_each_observation_to_the_sink_at_once():
     observe, sink = recorder()
     observe("data", 1.5)
-    assert sink == [{"role": "value", "name": "data", "value": 1.5, "tol": list(DEFAULT_TOL),
-                     "blame": None}]
+    assert sink == [
+        {"role": "value", "name": "data", "value": 1.5, "tol": list(DEFAULT_TOL), "blame": None}
+    ]
     observe("more", [1, 2])
     assert len(sink) == 2
     assert observe.records == []
@@ -75,14 +75,24 @@ def test_record_keeps_tolerance_blame_and_plot_hints():
     observe("b", 2.0, tol=(1e-3, 0.0), blame="Value.tanh", plot="loss")
     assert sink[0]["blame"] == "Value.__mul__" and "plot" not in sink[0]
     assert (sink[1]["tol"], sink[1]["blame"], sink[1]["plot"]) == (
-        [1e-3, 0.0], "Value.tanh", "loss")
+        [1e-3, 0.0],
+        "Value.tanh",
+        "loss",
+    )
 
 
 def test_record_streams_a_failed_expect_without_judging_it():
     observe, sink = recorder()
     observe.expect("positive", False, "must be positive", blame="Neuron.__init__")
-    assert sink == [{"role": "expect", "name": "positive", "ok": False,
-                     "message": "must be positive", "blame": "Neuron.__init__"}]
+    assert sink == [
+        {
+            "role": "expect",
+            "name": "positive",
+            "ok": False,
+            "message": "must be positive",
+            "blame": "Neuron.__init__",
+        }
+    ]
 
 
 def test_expect_coerces_ok_to_a_real_bool():
@@ -130,7 +140,10 @@ def test_reference_collects_records_in_order():
     observe.expect("ok", True, "")
     observe.given("w", [2.0])
     assert [(r["role"], r["name"]) for r in observe.records] == [
-        ("value", "x"), ("expect", "ok"), ("given", "w")]
+        ("value", "x"),
+        ("expect", "ok"),
+        ("given", "w"),
+    ]
 
 
 def test_reference_given_returns_the_injected_value_not_its_own():
@@ -153,8 +166,15 @@ def test_reference_records_inputs_and_plot_hints():
     observe("loss", [1.0, 0.5], plot="loss")
     assert observe.records == [
         {"role": "input", "name": "x", "value": [1, 2.5]},
-        {"role": "value", "name": "loss", "value": [1.0, 0.5], "tol": list(DEFAULT_TOL),
-         "blame": None, "plot": "loss"}]
+        {
+            "role": "value",
+            "name": "loss",
+            "value": [1.0, 0.5],
+            "tol": list(DEFAULT_TOL),
+            "blame": None,
+            "plot": "loss",
+        },
+    ]
 
 
 def test_reference_expect_is_a_record_not_an_assertion():
@@ -185,7 +205,8 @@ def test_key_mismatch_asserts_with_a_readable_sentence():
     with pytest.raises(AssertionError) as raised:
         observe("grads", [1.0, 2.5], tol=(1.0, 1.0))
     assert str(raised.value) == (
-        "grads[1]: expected 2, got 2.5 (tolerance: relative 1e-06, absolute 1e-09)")
+        "grads[1]: expected 2, got 2.5 (tolerance: relative 1e-06, absolute 1e-09)"
+    )
 
 
 def test_key_without_an_entry_says_the_key_may_be_stale():
@@ -227,12 +248,16 @@ def test_key_graph_passes_for_the_reference_and_names_the_method_otherwise(Value
 @pytest.mark.parametrize("mode", list(Mode))
 @pytest.mark.parametrize("second", ["value", "given", "expect"])
 def test_observation_names_must_be_unique(mode, second):
-    observe = Observer("check_x", mode, sink=lambda record: None, givens={"n": 1},
-                       key=[key_entry("n", 1)])
+    observe = Observer(
+        "check_x", mode, sink=lambda record: None, givens={"n": 1}, key=[key_entry("n", 1)]
+    )
     observe("n", 1)
     with pytest.raises(HarnessError, match="observation name 'n' is not unique in check_x"):
-        {"value": lambda: observe("n", 1), "given": lambda: observe.given("n", 1),
-         "expect": lambda: observe.expect("n", True, "")}[second]()
+        {
+            "value": lambda: observe("n", 1),
+            "given": lambda: observe.given("n", 1),
+            "expect": lambda: observe.expect("n", True, ""),
+        }[second]()
 
 
 @pytest.mark.parametrize("mode", list(Mode))
@@ -260,7 +285,10 @@ def test_topo_of_the_reference_order_is_a_passing_expect(Value):
     given, verdict = observe.records
     assert sorted(given["value"]) == ["a", "b", "c"] and given["value"][-1] == "c"
     assert (verdict["name"], verdict["ok"], verdict["blame"]) == (
-        "order is a valid order", True, "Value.topo_sort")
+        "order is a valid order",
+        True,
+        "Value.topo_sort",
+    )
 
 
 def test_topo_judges_the_students_recorded_order_in_the_reference_run(Value):
@@ -287,6 +315,12 @@ def test_topo_of_something_that_is_not_iterable(Value):
     sink = []
     observe = Observer("check_x", Mode.RECORD, sink=sink.append)
     observe.topo("order", None, nodes, output="c")
-    assert sink == [{"role": "expect", "name": "order", "ok": False,
-                     "message": "topo_sort() returned None, not a list of nodes",
-                     "blame": "Value.topo_sort"}]
+    assert sink == [
+        {
+            "role": "expect",
+            "name": "order",
+            "ok": False,
+            "message": "topo_sort() returned None, not a list of nodes",
+            "blame": "Value.topo_sort",
+        }
+    ]

@@ -23,38 +23,70 @@ pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _row(student: str, score: float, *, failing: tuple[str, ...] = (),
-         status: str = "graded", message: str = "55 of 55 checks passed") -> Row:
-    checks = tuple(CheckOutcome(cid, 2, f"Backward of {cid}", "failed" if cid in failing
-                                else "passed", 0.0 if cid in failing else 2.0, 2.0,
-                                "Value.__mul__ (its _backward)" if cid in failing else None,
-                                "Look at Value.__mul__ (its _backward). expected #, got #."
-                                if cid in failing else "")
-                   for cid in ("mul", "add", "pow"))
+def _row(
+    student: str,
+    score: float,
+    *,
+    failing: tuple[str, ...] = (),
+    status: str = "graded",
+    message: str = "55 of 55 checks passed",
+) -> Row:
+    checks = tuple(
+        CheckOutcome(
+            cid,
+            2,
+            f"Backward of {cid}",
+            "failed" if cid in failing else "passed",
+            0.0 if cid in failing else 2.0,
+            2.0,
+            "Value.__mul__ (its _backward)" if cid in failing else None,
+            "Look at Value.__mul__ (its _backward). expected #, got #." if cid in failing else "",
+        )
+        for cid in ("mul", "add", "pow")
+    )
     steps = (20.0, score - 80, 20.0, 20.0, 20.0) if status == "graded" else (None,) * 5
-    return Row(student, status, score if status == "graded" else 0.0, 100.0, steps, SEED,
-               score / 40, message, checks=checks if status == "graded" else ())
+    return Row(
+        student,
+        status,
+        score if status == "graded" else 0.0,
+        100.0,
+        steps,
+        SEED,
+        score / 40,
+        message,
+        checks=checks if status == "graded" else (),
+    )
 
 
 @pytest.fixture(scope="module")
 def overview_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("overview")
-    rows = [_row(f"student_{i:02d}", 100.0 if i % 3 else 96.0,
-                 failing=() if i % 3 else ("mul", "pow")) for i in range(30)]
+    rows = [
+        _row(f"student_{i:02d}", 100.0 if i % 3 else 96.0, failing=() if i % 3 else ("mul", "pow"))
+        for i in range(30)
+    ]
     rows.append(_row(f"{HOSTILE}_9", 96.0, failing=("mul",)))
-    rows.append(_row("O'Brien_&_Co_7", 0.0, status="rejected",
-                     message="<img src=x onerror=alert(1)>.py cannot be graded"))
+    rows.append(
+        _row(
+            "O'Brien_&_Co_7",
+            0.0,
+            status="rejected",
+            message="<img src=x onerror=alert(1)>.py cannot be graded",
+        )
+    )
     rows.sort(key=lambda r: r.submission.casefold())
     for row in rows:  # each student's report, for the links to reach
         (out / row.submission).mkdir()
         (out / row.submission / "index.html").write_text(
-            f"<!DOCTYPE html><title>{row.submission.replace('<', '')}</title><p>report</p>")
+            f"<!DOCTYPE html><title>{row.submission.replace('<', '')}</title><p>report</p>"
+        )
     return render_overview(rows, out)
 
 
 @pytest.mark.parametrize("label", ["desktop", "phone"])
-def test_overview_loads_offline_cleanly_and_fits(open_page: Any, overview_page: Path,
-                                                 label: str) -> None:
+def test_overview_loads_offline_cleanly_and_fits(
+    open_page: Any, overview_page: Path, label: str
+) -> None:
     viewport = DESKTOP if label == "desktop" else PHONE
     seen = open_page(overview_page, viewport)
     page, errors, requests = seen.page, seen.errors, seen.requests

@@ -92,8 +92,10 @@ def _torch() -> Any:
             warnings.filterwarnings("ignore", "Failed to initialize NumPy", UserWarning)
             import torch
     except ImportError as missing:  # also a broken install
-        reason = (f"PyTorch is not installed ({missing}): the {len(GRAPH_SEEDS)} random graphs "
-                  "are checked against central differences only (pip install torch==2.13.0)")
+        reason = (
+            f"PyTorch is not installed ({missing}): the {len(GRAPH_SEEDS)} random graphs "
+            "are checked against central differences only (pip install torch==2.13.0)"
+        )
         if os.environ.get("MICROGRADE_REQUIRE_TORCH") == "1":
             pytest.fail(f"MICROGRADE_REQUIRE_TORCH=1 but {reason}", pytrace=False)
         pytest.skip(reason)
@@ -344,8 +346,12 @@ def assert_same_graph(program: Program, step: int, other: int, backward: bool) -
 @pytest.mark.parametrize("seed", range(30))
 @pytest.mark.parametrize(
     ("step", "kinds", "backward"),
-    [(1, ARITHMETIC_ONLY, False), (2, ARITHMETIC_ONLY, True), (3, ALL_KINDS, True),
-     (4, ALL_KINDS, True)],
+    [
+        (1, ARITHMETIC_ONLY, False),
+        (2, ARITHMETIC_ONLY, True),
+        (3, ALL_KINDS, True),
+        (4, ALL_KINDS, True),
+    ],
 )
 def test_value_agrees_with_step_5(
     seed: int, step: int, kinds: tuple[str, ...], backward: bool

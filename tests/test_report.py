@@ -49,8 +49,7 @@ def heading(article: Element) -> str:
 def facts(element: Element) -> dict[str, str]:
     """A ``<dl>``'s terms and definitions."""
     items = [e for e in element.find("dl").iter() if e.tag in ("dt", "dd")]
-    return {words(dt.text): words(dd.text) for dt, dd in zip(items[::2], items[1::2],
-                                                              strict=True)}
+    return {words(dt.text): words(dd.text) for dt, dd in zip(items[::2], items[1::2], strict=True)}
 
 
 def cells(row: Element) -> list[str]:
@@ -70,9 +69,12 @@ def test_overview_of_a_graded_submission() -> None:
     assert "renamed engine.py" in [words(li.text) for li in index.find_all("li")]
     rows = index.find("ol", cls="steps").find_all("li")
     assert [words(r.find(cls="numbers").text) for r in rows] == [
-        "2 / 8 points · 1 of 4 checks passed", "0 / 8 points · 0 of 4 checks passed",
-        "0 / 2 points · 0 of 1 checks passed", "2 / 2 points · 1 of 1 checks passed",
-        "0 / 5 points · 0 of 1 checks passed"]
+        "2 / 8 points · 1 of 4 checks passed",
+        "0 / 8 points · 0 of 4 checks passed",
+        "0 / 2 points · 0 of 1 checks passed",
+        "2 / 2 points · 1 of 1 checks passed",
+        "0 / 5 points · 0 of 1 checks passed",
+    ]
     assert [r.find("a").attrs["href"] for r in rows] == [f"step-{k}.html" for k in range(1, 6)]
     assert len(index.find_all("svg", cls="bar")) == 5
 
@@ -94,12 +96,16 @@ def test_rejected_submission_explains_why_and_has_no_step_pages() -> None:
 
 def test_ungraded_steps_get_no_page_and_no_link(tmp_path: Path) -> None:
     partial = failing_result()
-    steps = tuple(s if s.step < 3 else type(s)(s.step, s.title, s.checks, False)
-                  for s in partial.steps)
+    steps = tuple(
+        s if s.step < 3 else type(s)(s.step, s.title, s.checks, False) for s in partial.steps
+    )
     render_report(failing_result(), tmp_path)  # an earlier, full grading into the same folder
     render_report(type(partial)(**{**partial.__dict__, "steps": steps}), tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html", "step-1.html",
-                                                          "step-2.html"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "index.html",
+        "step-1.html",
+        "step-2.html",
+    ]
     index = parse((tmp_path / "index.html").read_text())
     assert "not graded in this run" in words(index.text)
     assert {a.attrs["href"] for a in index.find_all("a")} >= {"step-1.html", "step-2.html"}
@@ -112,7 +118,11 @@ def test_ungraded_steps_get_no_page_and_no_link(tmp_path: Path) -> None:
 def test_every_check_in_order_with_status_and_points() -> None:
     step = pages(failing_result())["step-2.html"]
     assert [heading(a) for a in articles(step)] == [
-        "Backward of *", "Backward of +", "A long chain", "Never ran"]
+        "Backward of *",
+        "Backward of +",
+        "A long chain",
+        "Never ran",
+    ]
     labels = [a.find("span", cls="status").text for a in articles(step)]
     assert labels == ["failed", "error", "timed out", "not run"]
     assert [a.classes for a in articles(step)][0] >= {"check", "check-failed"}
@@ -126,8 +136,9 @@ def test_failed_check_shows_where_to_look_hint_inputs_and_both_values() -> None:
     assert words(check.find(cls="where").text) == "Where to look: Value.__mul__"
     assert "a * b: expected 6.0, got 5.0." in text and "Look at" not in text
     assert "Hint: Multiply the data." in text
-    values = [t for t in check.find_all("table")
-              if "reference computed" in t.find("caption").text][0]
+    values = [t for t in check.find_all("table") if "reference computed" in t.find("caption").text][
+        0
+    ]
     assert [words(td.text) for td in values.find_all("td")] == ["6", "5", "no, differs"]
     inputs = [t for t in check.find_all("table") if t.find("caption").text == "Inputs"][0]
     assert [cells(r) for r in inputs.find("tbody").find_all("tr")] == [["a", "2"], ["b", "3"]]
@@ -152,7 +163,8 @@ def test_error_shows_traceback_trimmed_to_their_code() -> None:
         "    out = Value(self.data + other.data, (self, other), '+')",
         '  File "micrograd/value.py", line 84, in Value.backward',
         '    raise NotImplementedError("Value.backward")',
-        "NotImplementedError: Value.backward"]
+        "NotImplementedError: Value.backward",
+    ]
     assert words(check.find(cls="where").text) == "Where to look: Value.backward"
 
 
@@ -203,7 +215,8 @@ def test_nothing_external_is_referenced(make: object) -> None:
                 value = element.attrs.get(attr, "")
                 assert not re.match(r"\s*(https?:|//)", value), (name, attr, value)
         for style in [s.text for s in page.find_all("style")] + [
-                e.attrs["style"] for e in page.iter() if "style" in e.attrs]:
+            e.attrs["style"] for e in page.iter() if "style" in e.attrs
+        ]:
             assert not re.search(r"url\(|@import", style), name
         assert not page.find_all("link") and not page.find_all("script"), name
 
@@ -218,17 +231,37 @@ def test_malformed_markers_from_the_sandbox_still_render() -> None:
     # Code in the sandbox can replace the encoder, so any JSON may arrive as a "value".
     junk = {"$map": 5}
     graph = mul_graph()
-    graph["actual"]["nodes"][3] = {"name": "d", "data": junk, "grad": [[junk]], "op": junk,
-                                   "children": junk}
+    graph["actual"]["nodes"][3] = {
+        "name": "d",
+        "data": junk,
+        "grad": [[junk]],
+        "op": junk,
+        "children": junk,
+    }
     graph["actual"]["nodes"].append("not a node")
-    details = {"inputs": [["x", junk], "not a pair"], "values": [{"name": "v", "expected": 1.0,
-                                                                  "actual": {"$map": [[1]]}}],
-               "mismatch": {"name": junk, "path": junk, "expected": 1.0, "actual": junk,
-                            "reason": None, "tolerance": "loose"},
-               "error": {"type": None, "message": junk, "frames": ["x", {"line": junk}]},
-               "stdout": junk, "graph": graph,
-               "plots": [{"name": junk, "kind": "loss", "expected": loss_curve(),
-                          "actual": [junk, "x", None, True, -1.0, 1e308, 2.0]}]}
+    details = {
+        "inputs": [["x", junk], "not a pair"],
+        "values": [{"name": "v", "expected": 1.0, "actual": {"$map": [[1]]}}],
+        "mismatch": {
+            "name": junk,
+            "path": junk,
+            "expected": 1.0,
+            "actual": junk,
+            "reason": None,
+            "tolerance": "loose",
+        },
+        "error": {"type": None, "message": junk, "frames": ["x", {"line": junk}]},
+        "stdout": junk,
+        "graph": graph,
+        "plots": [
+            {
+                "name": junk,
+                "kind": "loss",
+                "expected": loss_curve(),
+                "actual": [junk, "x", None, True, -1.0, 1e308, 2.0],
+            }
+        ],
+    }
     page = pages(result({2: [check("junk", "failed", details=details)]}))["step-2.html"]
     (article,) = articles(page)
     assert "{'$map': 5}" in words(article.text)
@@ -277,7 +310,9 @@ def test_failing_gradient_check_draws_the_graph_with_the_first_wrong_node() -> N
     assert len(svg.find_all("path", marker_end=f"url(#{check.attrs['id']}-graph-arrow)")) == 4
     table = [t for t in check.find_all("table") if "Nodes that differ" in t.text][0]
     assert [words(r.find("th").text) for r in table.find("tbody").find_all("tr")] == [
-        "c (first wrong gradient)", "b"]
+        "c (first wrong gradient)",
+        "b",
+    ]
 
 
 def test_graph_is_drawn_for_a_timed_out_check_only_if_details_have_one() -> None:
@@ -297,9 +332,13 @@ def test_a_43_node_chain_wraps_into_rows_without_overlaps() -> None:
     boxes = list(placed.boxes.values())
     for i, one in enumerate(boxes):
         assert one.right <= placed.width and one.bottom <= placed.height
-        for other in boxes[i + 1:]:
-            assert (one.right <= other.x or other.right <= one.x
-                    or one.bottom <= other.y or other.bottom <= one.y)
+        for other in boxes[i + 1 :]:
+            assert (
+                one.right <= other.x
+                or other.right <= one.x
+                or one.bottom <= other.y
+                or other.bottom <= one.y
+            )
 
 
 def test_chain_graph_renders_every_node_with_tags_for_far_inputs() -> None:
@@ -363,13 +402,16 @@ def test_every_status_label_is_words_not_only_colour() -> None:
 
 
 @pytest.mark.slow
-def test_grading_the_mul_backward_bug_example_reports_it_on_the_step_2_page(
-        tmp_path: Path) -> None:
+def test_grading_the_mul_backward_bug_example_reports_it_on_the_step_2_page(tmp_path: Path) -> None:
     result = grade(EXAMPLES / "bug_mul_backward", steps=(1, 2), seed=3)
     out = tmp_path / "report"
     write_results(result, out)
-    assert sorted(p.name for p in out.iterdir()) == ["index.html", "results.json",
-                                                      "step-1.html", "step-2.html"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "index.html",
+        "results.json",
+        "step-1.html",
+        "step-2.html",
+    ]
     step = parse((out / "step-2.html").read_text())
     failing = [a for a in articles(step) if "check-failed" in a.classes]
     assert failing and "Value.__mul__" in words(failing[0].find(cls="where").text)

@@ -27,7 +27,6 @@ from grader.report import render_report
 pytestmark = pytest.mark.browser
 
 
-
 def _grade_real(tmp: Path, name: str, example: Path) -> Path:
     out = tmp / f"{name}-report"
     write_results(grade(example, seed=3), out)
@@ -39,8 +38,12 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Report folders by name: hand-made fixtures and two real gradings."""
     tmp = tmp_path_factory.mktemp("reports")
     folders = {}
-    for name, make in {"failing": failing_result, "passing": passing_result,
-                       "rejected": rejected_result, "chain": chain_result}.items():
+    for name, make in {
+        "failing": failing_result,
+        "passing": passing_result,
+        "rejected": rejected_result,
+        "chain": chain_result,
+    }.items():
         render_report(make(), tmp / name)
         folders[name] = tmp / name
     folders["mul_bug"] = _grade_real(tmp, "mul_bug", EXAMPLES / "bug_mul_backward")
@@ -48,15 +51,24 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return folders
 
 
-PAGES = [("mul_bug", "index.html"), ("mul_bug", "step-2.html"), ("mul_bug", "step-3.html"),
-         ("mul_bug", "step-5.html"), ("complete", "step-5.html"), ("failing", "step-1.html"),
-         ("failing", "step-2.html"), ("failing", "step-3.html"), ("rejected", "index.html"),
-         ("chain", "step-2.html")]
+PAGES = [
+    ("mul_bug", "index.html"),
+    ("mul_bug", "step-2.html"),
+    ("mul_bug", "step-3.html"),
+    ("mul_bug", "step-5.html"),
+    ("complete", "step-5.html"),
+    ("failing", "step-1.html"),
+    ("failing", "step-2.html"),
+    ("failing", "step-3.html"),
+    ("rejected", "index.html"),
+    ("chain", "step-2.html"),
+]
 
 
 @pytest.mark.parametrize(("report", "name"), PAGES)
-def test_page_loads_offline_cleanly_and_fits_a_phone(open_page: Any, reports: dict[str, Path],
-                                                     report: str, name: str) -> None:
+def test_page_loads_offline_cleanly_and_fits_a_phone(
+    open_page: Any, reports: dict[str, Path], report: str, name: str
+) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     stem = f"{report}-{name.removesuffix('.html')}"
     for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
@@ -77,8 +89,9 @@ def test_total_score_is_visible(open_page: Any, reports: dict[str, Path]) -> Non
     assert seen.page.locator("svg.bar").count() == 5
 
 
-def test_graph_and_loss_chart_are_drawn_at_a_real_size(open_page: Any,
-                                                      reports: dict[str, Path]) -> None:
+def test_graph_and_loss_chart_are_drawn_at_a_real_size(
+    open_page: Any, reports: dict[str, Path]
+) -> None:
     step2 = open_page(reports["mul_bug"] / "step-2.html").page
     graph = step2.locator("svg.graph").first
     box = graph.bounding_box()
@@ -89,8 +102,9 @@ def test_graph_and_loss_chart_are_drawn_at_a_real_size(open_page: Any,
     assert plot and plot["width"] > 300 and plot["height"] > 150
 
 
-def test_tab_reaches_the_skip_link_first_and_it_moves_focus(open_page: Any,
-                                                           reports: dict[str, Path]) -> None:
+def test_tab_reaches_the_skip_link_first_and_it_moves_focus(
+    open_page: Any, reports: dict[str, Path]
+) -> None:
     page = open_page(reports["mul_bug"] / "step-2.html").page
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip-link"
@@ -109,8 +123,9 @@ def test_focus_is_visible_on_links(open_page: Any, reports: dict[str, Path]) -> 
     assert outline not in ("none", "")
 
 
-def test_print_hides_navigation_and_keeps_the_content(open_page: Any,
-                                                      reports: dict[str, Path]) -> None:
+def test_print_hides_navigation_and_keeps_the_content(
+    open_page: Any, reports: dict[str, Path]
+) -> None:
     page = open_page(reports["mul_bug"] / "step-2.html").page
     page.emulate_media(media="print")
     assert not page.locator("nav").is_visible()

@@ -36,8 +36,10 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     looping = root / "looping_tanh"
     shutil.copytree(EXAMPLES / "complete" / "package", looping)
     value = looping / "micrograd" / "value.py"
-    value.write_text(value.read_text() + "\n\ndef _spin(self):\n    while True:\n"
-                     "        pass\n\n\nValue.tanh = _spin\n")
+    value.write_text(
+        value.read_text() + "\n\ndef _spin(self):\n    while True:\n"
+        "        pass\n\n\nValue.tanh = _spin\n"
+    )
     (root / "nothing").mkdir()
     (root / "nothing" / "notes.txt").write_text("no code here")
     tight = quick_settings(check_seconds=0.5, step_seconds=0.5, import_seconds=1.0)
@@ -58,13 +60,11 @@ def test_every_kind_of_result_is_valid(written: dict[str, dict]) -> None:
 
 def test_the_kinds_cover_every_status_and_hidden_failures(written: dict[str, dict]) -> None:
     seen = set().union(*(_statuses(data) for data in written.values()))
-    assert {status for status, _ in seen} == {"passed", "failed", "error", "timeout",
-                                              "not_run"}
+    assert {status for status, _ in seen} == {"passed", "failed", "error", "timeout", "not_run"}
     assert ("failed", "hidden") in seen
     assert written["rejected"]["status"] == "rejected"
     assert written["rejected"]["steps"] == []
-    assert [s["graded"] for s in written["timeouts"]["steps"]] == [False, False, True,
-                                                                   False, False]
+    assert [s["graded"] for s in written["timeouts"]["steps"]] == [False, False, True, False, False]
 
 
 def test_an_undeclared_field_is_refused(written: dict[str, dict]) -> None:
@@ -77,15 +77,19 @@ def test_an_undeclared_field_is_refused(written: dict[str, dict]) -> None:
     assert all("Additional properties are not allowed" in line for line in found)
 
 
-@pytest.mark.parametrize(("path", "value", "where"), [
-    (("status",), "perhaps", "status"),
-    (("seed",), -1, "seed"),
-    (("steps", 0, "checks", 0, "score"), "20", "steps/0/checks/0/score"),
-    (("steps", 0, "checks", 0, "visibility"), "secret", "steps/0/checks/0/visibility"),
-    (("cause",), "weather", "cause"),
-])
-def test_wrong_values_are_refused(written: dict[str, dict], path: tuple, value: object,
-                                  where: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "value", "where"),
+    [
+        (("status",), "perhaps", "status"),
+        (("seed",), -1, "seed"),
+        (("steps", 0, "checks", 0, "score"), "20", "steps/0/checks/0/score"),
+        (("steps", 0, "checks", 0, "visibility"), "secret", "steps/0/checks/0/visibility"),
+        (("cause",), "weather", "cause"),
+    ],
+)
+def test_wrong_values_are_refused(
+    written: dict[str, dict], path: tuple, value: object, where: str
+) -> None:
     data = json.loads(json.dumps(written["complete"]))
     target = data
     for key in path[:-1]:

@@ -75,8 +75,11 @@ def test_every_step_is_worth_20_points(exercise, step):
 def test_entries_carry_title_points_hint_and_visibility(exercise):
     entry = load_rubric(exercise).entry(1, "add_two_values")
     assert entry == RubricEntry(
-        "Value + Value builds a new node", 2.0, read(RUBRICS, 1)["checks"]["add_two_values"]
-        ["hint"], "visible")
+        "Value + Value builds a new node",
+        2.0,
+        read(RUBRICS, 1)["checks"]["add_two_values"]["hint"],
+        "visible",
+    )
     assert load_rubric(exercise).entry(1, "mixed_expression").visibility == "hidden"
 
 
@@ -107,32 +110,39 @@ def _unknown_entry(data):
 def _set(key, value):
     def change(data):
         data["checks"]["negate"][key] = value
+
     return change
 
 
 def _drop(key):
     def change(data):
         del data["checks"]["negate"][key]
+
     return change
 
 
 def _top(key, value):
     def change(data):
         data[key] = value
+
     return change
 
 
 WHERE = "step_1.toml [checks.negate]"
 BROKEN = {
     "missing-entry": (_drop_entry, "step_1.toml: check negate of step 1 has no [checks.negate]"),
-    "unknown-check": (_unknown_entry,
-                      "step_1.toml: [checks.negate_twice] names no check of step 1"),
+    "unknown-check": (
+        _unknown_entry,
+        "step_1.toml: [checks.negate_twice] names no check of step 1",
+    ),
     "negative-points": (_set("points", -1), f"{WHERE}: 'points' must be a number >= 0"),
     "string-points": (_set("points", "2"), f"{WHERE}: 'points' must be a number >= 0"),
     "bool-points": (_set("points", True), f"{WHERE}: 'points' must be a number >= 0"),
     "missing-points": (_drop("points"), f"{WHERE}: 'points' must be a number >= 0"),
-    "bad-visibility": (_set("visibility", "secret"),
-                       f"{WHERE}: 'visibility' must be \"visible\" or \"hidden\""),
+    "bad-visibility": (
+        _set("visibility", "secret"),
+        f'{WHERE}: \'visibility\' must be "visible" or "hidden"',
+    ),
     "missing-hint": (_drop("hint"), f"{WHERE}: 'hint' must be a non-empty string"),
     "blank-hint": (_set("hint", "  "), f"{WHERE}: 'hint' must be a non-empty string"),
     "missing-title": (_drop("title"), f"{WHERE}: 'title' must be a non-empty string"),
@@ -152,15 +162,23 @@ def test_each_kind_of_mistake_is_named_with_file_and_key(exercise, rubrics, chan
 
 def test_an_entry_that_is_not_a_table(exercise, rubrics):
     path = rubrics / "step_1.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        "[checks.negate]", "[checks.negate_old]") + '\n[checks]\nnegate = "2 points"\n',
-        encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("[checks.negate]", "[checks.negate_old]")
+        + '\n[checks]\nnegate = "2 points"\n',
+        encoding="utf-8",
+    )
     assert f"{path} [checks.negate]: must be a table" in problems_of(exercise, rubrics)
 
 
-@pytest.mark.parametrize("content", [
-    b"step = 1\ntitle = \"Operators\n", b"[checks.a]\npoints = \n", b"\xff\xfe\x00garbage",
-], ids=["unterminated-string", "missing-value", "not-utf8"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'step = 1\ntitle = "Operators\n',
+        b"[checks.a]\npoints = \n",
+        b"\xff\xfe\x00garbage",
+    ],
+    ids=["unterminated-string", "missing-value", "not-utf8"],
+)
 def test_an_unreadable_rubric_is_a_problem_not_a_crash(exercise, rubrics, content):
     (rubrics / "step_3.toml").write_bytes(content)
     (problem,) = problems_of(exercise, rubrics)
@@ -189,9 +207,9 @@ def test_every_problem_in_every_file_is_listed_at_once(exercise, rubrics):
     assert problems[:4] == [
         f"{rubrics}/step_1.toml: check negate of step 1 has no [checks.negate]",
         f"{rubrics}/step_1.toml [checks.add_number]: 'points' must be a number >= 0",
-        f"{rubrics}/step_1.toml [checks.subtract]: 'visibility' must be \"visible\" or "
-        "\"hidden\"",
-        f"{rubrics}/step_4.toml [checks.{first}]: 'hint' must be a non-empty string"]
+        f'{rubrics}/step_1.toml [checks.subtract]: \'visibility\' must be "visible" or "hidden"',
+        f"{rubrics}/step_4.toml [checks.{first}]: 'hint' must be a non-empty string",
+    ]
     assert problems[4].startswith(f"{rubrics}/step_5.toml: cannot read it")
 
 
@@ -224,12 +242,14 @@ def settings_file(tmp_path, text):
 
 
 def test_a_settings_file_overrides_only_what_it_names(tmp_path):
-    path = settings_file(tmp_path, '[time]\ncheck_seconds = 3\nmax_attempts = 2\n'
-                         '[limits]\nmemory_mb = 1024\ncpus = 2\n[docker]\nimage = "mine:1"\n')
+    path = settings_file(
+        tmp_path,
+        "[time]\ncheck_seconds = 3\nmax_attempts = 2\n"
+        '[limits]\nmemory_mb = 1024\ncpus = 2\n[docker]\nimage = "mine:1"\n',
+    )
     settings = load_settings(path)
     defaults = Settings()
-    assert settings.time == dataclasses.replace(defaults.time, check_seconds=3.0,
-                                                max_attempts=2)
+    assert settings.time == dataclasses.replace(defaults.time, check_seconds=3.0, max_attempts=2)
     assert type(settings.time.check_seconds) is float and type(settings.limits.cpus) is float
     assert settings.limits == dataclasses.replace(defaults.limits, memory_mb=1024, cpus=2.0)
     assert settings.docker == dataclasses.replace(defaults.docker, image="mine:1")
@@ -244,28 +264,41 @@ SETTINGS_MISTAKES = {
     "key-outside-a-section": ("check_seconds = 1\n", "unknown section(s) ['check_seconds']"),
     "unknown-time-key": ("[time]\ncheck_second = 1\n", "[time]: unknown key 'check_second'"),
     "unknown-limits-key": ("[limits]\nswap_mb = 1\n", "[limits]: unknown key 'swap_mb'"),
-    "int-as-string": ('[limits]\nmemory_mb = "512"\n',
-                      "[limits]: memory_mb must be a non-negative int"),
+    "int-as-string": (
+        '[limits]\nmemory_mb = "512"\n',
+        "[limits]: memory_mb must be a non-negative int",
+    ),
     "int-as-float": ("[limits]\npids = 1.5\n", "[limits]: pids must be a non-negative int"),
     "int-as-bool": ("[limits]\nnofile = true\n", "[limits]: nofile must be a non-negative int"),
     "float-as-string": ('[limits]\ncpus = "1"\n', "[limits]: cpus must be a non-negative float"),
-    "negative-int-for-float": ("[limits]\ncpus = -1\n",
-                               "[limits]: cpus must be a non-negative float"),
-    "negative-float": ("[time]\ncheck_seconds = -0.5\n",
-                       "[time]: check_seconds must be a non-negative float"),
-    "attempts-as-bool": ("[time]\nmax_attempts = true\n",
-                         "[time]: max_attempts must be a non-negative int"),
-    "float-as-list": ("[time]\ntotal_seconds = [1]\n",
-                      "[time]: total_seconds must be a non-negative float"),
+    "negative-int-for-float": (
+        "[limits]\ncpus = -1\n",
+        "[limits]: cpus must be a non-negative float",
+    ),
+    "negative-float": (
+        "[time]\ncheck_seconds = -0.5\n",
+        "[time]: check_seconds must be a non-negative float",
+    ),
+    "attempts-as-bool": (
+        "[time]\nmax_attempts = true\n",
+        "[time]: max_attempts must be a non-negative int",
+    ),
+    "float-as-list": (
+        "[time]\ntotal_seconds = [1]\n",
+        "[time]: total_seconds must be a non-negative float",
+    ),
     "string-as-int": ("[docker]\nimage = 5\n", "[docker]: image must be a"),
-    "duplicate-key": ("[time]\ncheck_seconds = 1\ncheck_seconds = 2\n",
-                      "cannot read settings file"),
+    "duplicate-key": (
+        "[time]\ncheck_seconds = 1\ncheck_seconds = 2\n",
+        "cannot read settings file",
+    ),
     "not-toml": ("[time\n", "cannot read settings file"),
 }
 
 
-@pytest.mark.parametrize(("text", "names"), SETTINGS_MISTAKES.values(),
-                         ids=SETTINGS_MISTAKES.keys())
+@pytest.mark.parametrize(
+    ("text", "names"), SETTINGS_MISTAKES.values(), ids=SETTINGS_MISTAKES.keys()
+)
 def test_mistakes_in_a_settings_file_name_the_key(tmp_path, text, names):
     path = settings_file(tmp_path, text)
     with pytest.raises(ConfigError) as raised:

@@ -23,17 +23,24 @@ HANG = "hang"
 EOF = "eof"
 # c1, c2 and c3 belong to step 1, c4 and c5 to step 2.
 CHECKS = tuple(Check(f"c{i}", 1 if i <= 3 else 2, lambda: None, ()) for i in range(1, 6))
-EXERCISE = Exercise(Path("/nowhere"), {1: Path("test_step1_ops.py"),
-                                       2: Path("test_step2_grads.py")}, CHECKS)
+EXERCISE = Exercise(
+    Path("/nowhere"), {1: Path("test_step1_ops.py"), 2: Path("test_step2_grads.py")}, CHECKS
+)
 WORKSPACE = Path("/nowhere/workspace")
 CLEAN = ExitStatus(code=0)
 SEGFAULT = ExitStatus(code=-11, stderr_tail="line 1\nline 2\nSegmentation fault\n")
 
 
 def settings(**time_budget):
-    budget = {"check_seconds": 0.25, "import_seconds": 0.25, "step_seconds": 5.0,
-              "startup_seconds": 0.25, "total_seconds": 10.0, "max_attempts": 12,
-              **time_budget}
+    budget = {
+        "check_seconds": 0.25,
+        "import_seconds": 0.25,
+        "step_seconds": 5.0,
+        "startup_seconds": 0.25,
+        "total_seconds": 10.0,
+        "max_attempts": 12,
+        **time_budget,
+    }
     base = Settings()
     return dataclasses.replace(base, time=dataclasses.replace(base.time, **budget))
 
@@ -125,6 +132,7 @@ def harness(behaviour, status=CLEAN):
     "die-import:<module>" (the check starts importing <module>; a poisoned module is
     refused, which ends the check with an ImportError instead).
     """
+
     def script(job):
         lines = [(0, rec("hello", checks=len(job["checks"])))]
         for check in job["checks"]:
@@ -143,13 +151,15 @@ def harness(behaviour, status=CLEAN):
                 return lines, EOF, status
             lines += [(0, ob(check, "x", int(check[1:]))), (0, end(check))]
         return lines + [(0, done())], EOF, status
+
     return script
 
 
 def run(script, checks=CHECKS, **budget):
     sandbox = FakeSandbox(script)
     runs = Runner(sandbox, EXERCISE, settings(**budget)).run(
-        WORKSPACE, {"Value": "micrograd.value"}, checks, seed=42)
+        WORKSPACE, {"Value": "micrograd.value"}, checks, seed=42
+    )
     return runs, sandbox
 
 
@@ -182,36 +192,50 @@ def test_only_the_steps_of_pending_checks_are_sent():
 
 def test_a_hanging_check_times_out_and_a_new_sandbox_runs_the_rest():
     runs, sandbox = run(harness({"c2": "hang"}))
-    assert states(runs) == {"c1": "finished", "c2": "timeout", "c3": "finished",
-                            "c4": "finished", "c5": "finished"}
+    assert states(runs) == {
+        "c1": "finished",
+        "c2": "timeout",
+        "c3": "finished",
+        "c4": "finished",
+        "c5": "finished",
+    }
     assert runs["c2"].message == "this check did not finish within 0.25 s (an endless loop?)"
     assert runs["c2"].duration >= 0.2
     first, second = sandbox.executions
     assert first.killed and first.finished and not second.killed
     assert [job["checks"] for job in sandbox.jobs] == [
-        ["c1", "c2", "c3", "c4", "c5"], ["c3", "c4", "c5"]]
+        ["c1", "c2", "c3", "c4", "c5"],
+        ["c3", "c4", "c5"],
+    ]
 
 
 def test_a_process_that_dies_mid_check_crashes_only_that_check():
     runs, sandbox = run(harness({"c3": "die"}, status=SEGFAULT))
-    assert states(runs) == {"c1": "finished", "c2": "finished", "c3": "crashed",
-                            "c4": "finished", "c5": "finished"}
+    assert states(runs) == {
+        "c1": "finished",
+        "c2": "finished",
+        "c3": "crashed",
+        "c4": "finished",
+        "c5": "finished",
+    }
     assert runs["c3"].message == (
         "the test process ended during this check: it crashed with a segmentation fault "
         "(signal 11), which in Python usually means recursion far deeper than the "
         "interpreter's stack allows "
-        "(last output: line 1 / line 2 / Segmentation fault)")
-    assert [job["checks"] for job in sandbox.jobs] == [
-        ["c1", "c2", "c3", "c4", "c5"], ["c4", "c5"]]
+        "(last output: line 1 / line 2 / Segmentation fault)"
+    )
+    assert [job["checks"] for job in sandbox.jobs] == [["c1", "c2", "c3", "c4", "c5"], ["c4", "c5"]]
     assert not sandbox.executions[0].killed
 
 
 def test_a_hang_while_importing_poisons_the_module():
-    runs, sandbox = run(harness({"c1": "hang-import:micrograd.mlp",
-                                 "c4": "hang-import:micrograd.mlp"}))
+    runs, sandbox = run(
+        harness({"c1": "hang-import:micrograd.mlp", "c4": "hang-import:micrograd.mlp"})
+    )
     assert runs["c1"].state == "timeout"
     assert runs["c1"].message.startswith(
-        "importing micrograd.mlp did not finish in time: is there an endless loop")
+        "importing micrograd.mlp did not finish in time: is there an endless loop"
+    )
     # The import got its own allowance (0.25 s) on top of the check's (0.25 s).
     assert runs["c1"].duration >= 0.45
     assert [job["poisoned"] for job in sandbox.jobs] == [[], ["micrograd.mlp"]]
@@ -224,17 +248,27 @@ def test_a_crash_while_importing_poisons_the_module():
     assert runs["c2"].state == "crashed"
     assert runs["c2"].message.startswith(
         "the test process ended while importing micrograd.value: it crashed with a "
-        "segmentation fault (signal 11)")
+        "segmentation fault (signal 11)"
+    )
     assert [job["poisoned"] for job in sandbox.jobs] == [[], ["micrograd.value"]]
-    assert states(runs) == {"c1": "finished", "c2": "crashed", "c3": "finished",
-                            "c4": "finished", "c5": "finished"}
+    assert states(runs) == {
+        "c1": "finished",
+        "c2": "crashed",
+        "c3": "finished",
+        "c4": "finished",
+        "c5": "finished",
+    }
 
 
 def test_a_module_that_loaded_is_not_poisoned():
     def script(job):
-        lines = [(0, start("c1")), (0, rec("loading", module="micrograd.value")),
-                 (0, rec("loaded", module="micrograd.value"))]
+        lines = [
+            (0, start("c1")),
+            (0, rec("loading", module="micrograd.value")),
+            (0, rec("loaded", module="micrograd.value")),
+        ]
         return lines, HANG, CLEAN
+
     runs, sandbox = run(script, checks=CHECKS[:1])
     assert runs["c1"].state == "timeout"
     assert runs["c1"].message.startswith("this check did not finish")
@@ -248,20 +282,30 @@ def test_when_a_steps_budget_runs_out_its_remaining_checks_time_out_unrun():
             return harness({})(job)
         lines = [(0, start("c1")), (0.1, end("c1")), (0, start("c2"))]
         return lines, HANG, CLEAN
+
     runs, sandbox = run(script, check_seconds=1.0, step_seconds=0.4)
-    assert states(runs) == {"c1": "finished", "c2": "timeout", "c3": "timeout",
-                            "c4": "finished", "c5": "finished"}
+    assert states(runs) == {
+        "c1": "finished",
+        "c2": "timeout",
+        "c3": "timeout",
+        "c4": "finished",
+        "c5": "finished",
+    }
     assert runs["c2"].message == "step 1's time limit (0.4 s) ran out during this check"
     assert runs["c2"].duration < 0.9  # stopped by the step's budget, not the check's
     assert runs["c3"].message == "step 1's time limit (0.4 s) ran out before this check could run"
-    assert [job["checks"] for job in sandbox.jobs] == [
-        ["c1", "c2", "c3", "c4", "c5"], ["c4", "c5"]]
+    assert [job["checks"] for job in sandbox.jobs] == [["c1", "c2", "c3", "c4", "c5"], ["c4", "c5"]]
 
 
 def test_the_total_budget_stops_grading():
     runs, sandbox = run(harness({"c2": "hang"}), check_seconds=5.0, total_seconds=0.3)
-    assert states(runs) == {"c1": "finished", "c2": "timeout", "c3": "not_run",
-                            "c4": "not_run", "c5": "not_run"}
+    assert states(runs) == {
+        "c1": "finished",
+        "c2": "timeout",
+        "c3": "not_run",
+        "c4": "not_run",
+        "c5": "not_run",
+    }
     assert runs["c2"].message == "the time limit for the whole submission ran out during this check"
     assert runs["c2"].duration < 1.0
     assert runs["c3"].message == "this check did not run: grading stopped before reaching it"
@@ -271,23 +315,33 @@ def test_the_total_budget_stops_grading():
 def test_max_attempts_bounds_the_restarts():
     every_check_dies = harness(dict.fromkeys(("c1", "c2", "c3", "c4", "c5"), "die"))
     runs, sandbox = run(every_check_dies, max_attempts=3)
-    assert states(runs) == {"c1": "crashed", "c2": "crashed", "c3": "crashed",
-                            "c4": "not_run", "c5": "not_run"}
+    assert states(runs) == {
+        "c1": "crashed",
+        "c2": "crashed",
+        "c3": "crashed",
+        "c4": "not_run",
+        "c5": "not_run",
+    }
     assert len(sandbox.jobs) == 3
     assert runs["c4"].message == "this check did not run: grading stopped before reaching it"
 
 
-@pytest.mark.parametrize(("lines", "ending"), [
-    ([], HANG),
-    ([(0, rec("hello", checks=5)), (0, b"garbage"), (0, start("nope"))], HANG),
-    ([(0, b"not json")], EOF),
-    ([(0, done())], EOF),
-], ids=["silent", "junk-then-silent", "junk-then-exit", "done-without-checks"])
+@pytest.mark.parametrize(
+    ("lines", "ending"),
+    [
+        ([], HANG),
+        ([(0, rec("hello", checks=5)), (0, b"garbage"), (0, start("nope"))], HANG),
+        ([(0, b"not json")], EOF),
+        ([(0, done())], EOF),
+    ],
+    ids=["silent", "junk-then-silent", "junk-then-exit", "done-without-checks"],
+)
 def test_an_attempt_without_progress_stops_grading(lines, ending):
     runs, sandbox = run(lambda job: (lines, ending, ExitStatus(1)))
     assert states(runs) == dict.fromkeys(runs, "not_run")
     assert {r.message for r in runs.values()} == {
-        "this check did not run: grading stopped before reaching it"}
+        "this check did not run: grading stopped before reaching it"
+    }
     assert len(sandbox.jobs) == 1
     assert sandbox.executions[0].killed is (ending == HANG)
 
@@ -297,15 +351,24 @@ def test_junk_and_records_for_other_checks_are_ignored():
         if job["checks"][0] != "c1":
             return harness({})(job)
         lines = [
-            (0, b"\x00\xff not a record"), (0, ob("c1", "before start", 0)),
-            (0, start("c1")), (0, b'{"kind": "obs", "check": "c1"}'), (0, b"[]"),
-            (0, end("c2", stdout="forged end")),   # not the current check
-            (0, ob("c2", "forged", 99)),           # an observation for another check
-            (0, start("c3")),                      # a start while c1 is running
-            (0, ob("c1", "real", 1)), (0, end("c1")),
-            (0, ob("c1", "after end", 2)),         # c1 is no longer current
-            (0, start("c2")), (0, ob("c2", "real", 2)), (0, end("c2")), (0, done())]
+            (0, b"\x00\xff not a record"),
+            (0, ob("c1", "before start", 0)),
+            (0, start("c1")),
+            (0, b'{"kind": "obs", "check": "c1"}'),
+            (0, b"[]"),
+            (0, end("c2", stdout="forged end")),  # not the current check
+            (0, ob("c2", "forged", 99)),  # an observation for another check
+            (0, start("c3")),  # a start while c1 is running
+            (0, ob("c1", "real", 1)),
+            (0, end("c1")),
+            (0, ob("c1", "after end", 2)),  # c1 is no longer current
+            (0, start("c2")),
+            (0, ob("c2", "real", 2)),
+            (0, end("c2")),
+            (0, done()),
+        ]
         return lines, EOF, CLEAN
+
     runs, sandbox = run(script, checks=CHECKS[:3])
     assert [o["name"] for o in runs["c1"].observations] == ["real"]
     assert [o["name"] for o in runs["c2"].observations] == ["real"]
@@ -316,9 +379,9 @@ def test_junk_and_records_for_other_checks_are_ignored():
 
 def test_an_end_for_a_check_that_is_not_pending_is_ignored():
     def script(job):
-        lines = [(0, start("c9")), (0, end("c9")), (0, start("c1")), (0, end("c1")),
-                 (0, done())]
+        lines = [(0, start("c9")), (0, end("c9")), (0, start("c1")), (0, end("c1")), (0, done())]
         return lines, EOF, CLEAN
+
     runs, sandbox = run(script, checks=CHECKS[:1])
     assert states(runs) == {"c1": "finished"}
 
@@ -328,10 +391,16 @@ def test_a_done_record_ends_the_attempt():
         if job["checks"] == ["c1", "c2"]:
             # After "done" the runner must stop reading: these lines are never looked at,
             # and the silence after them would otherwise cost a timeout.
-            lines = [(0, start("c1")), (0, end("c1")), (0, done()),
-                     (0, start("c2")), (0, end("c2"))]
+            lines = [
+                (0, start("c1")),
+                (0, end("c1")),
+                (0, done()),
+                (0, start("c2")),
+                (0, end("c2")),
+            ]
             return lines, HANG, CLEAN
         return harness({})(job)
+
     began = time.monotonic()
     runs, sandbox = run(script, checks=CHECKS[:2])
     assert time.monotonic() - began < 0.2
@@ -344,14 +413,20 @@ def test_observations_are_attached_to_the_check_that_was_running():
     def script(job):
         lines = []
         for check in job["checks"]:
-            lines += [(0, start(check)), (0, ob(check, "first", check)),
-                      (0, ob(check, "second", [check]))]
+            lines += [
+                (0, start(check)),
+                (0, ob(check, "first", check)),
+                (0, ob(check, "second", [check])),
+            ]
             lines += [(0, end(check))]
         return lines + [(0, done())], EOF, CLEAN
+
     runs, _ = run(script)
     for cid, check_run in runs.items():
         assert [(o["name"], o["value"]) for o in check_run.observations] == [
-            ("first", cid), ("second", [cid])]
+            ("first", cid),
+            ("second", [cid]),
+        ]
         assert check_run.givens == {}
 
 
@@ -359,6 +434,7 @@ def test_a_slow_start_within_the_startup_budget_is_not_the_checks_time():
     def script(job):
         lines = [(0.1, rec("hello", checks=1)), (0, start("c1")), (0, end("c1")), (0, done())]
         return lines, EOF, CLEAN
+
     runs, sandbox = run(script, checks=CHECKS[:1])
     assert states(runs) == {"c1": "finished"}
     assert runs["c1"].duration < 0.05
@@ -367,6 +443,7 @@ def test_a_slow_start_within_the_startup_budget_is_not_the_checks_time():
 def test_a_harness_that_does_not_start_in_time_is_stopped():
     def script(job):
         return [(1.0, rec("hello", checks=1)), (0, start("c1"))], EOF, CLEAN
+
     began = time.monotonic()
     runs, sandbox = run(script, checks=CHECKS[:1], startup_seconds=0.1)
     assert time.monotonic() - began < 0.6

@@ -18,8 +18,16 @@ from exercise_paths import REPO, STEPS, load_solution, package_dir
 MODULES = ("__init__.py", "value.py", "mlp.py")
 
 STEP_1_OPERATORS = (
-    "__add__", "__mul__", "__pow__", "__neg__", "__radd__", "__sub__", "__rsub__", "__rmul__",
-    "__truediv__", "__rtruediv__",
+    "__add__",
+    "__mul__",
+    "__pow__",
+    "__neg__",
+    "__radd__",
+    "__sub__",
+    "__rsub__",
+    "__rmul__",
+    "__truediv__",
+    "__rtruediv__",
 )
 
 # ---------------------------------------------------------------------------------------
@@ -102,8 +110,7 @@ class Comparison:
 
     def differs(self, name: str, reference: ast.AST | None, skeleton: ast.AST | None) -> str:
         return (
-            f"{self.where}: {name} differs from {self.against}\n"
-            f"{source_diff(reference, skeleton)}"
+            f"{self.where}: {name} differs from {self.against}\n{source_diff(reference, skeleton)}"
         )
 
 
@@ -422,8 +429,7 @@ def test_every_stub_names_its_own_method(kind: str, step: int, module: str) -> N
     for where, message in stub_messages(source).items():
         qualname = where.split(" line ")[0]
         assert message == qualname or message.startswith(qualname + " "), (
-            f"{rel(kind, step, module)}: the stub in {where} says {message!r}, "
-            f"not {qualname!r}"
+            f"{rel(kind, step, module)}: the stub in {where} says {message!r}, not {qualname!r}"
         )
 
 

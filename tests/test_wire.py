@@ -12,23 +12,51 @@ import pytest
 from grader.files import dump_json
 from grader.wire import MAX_DEPTH, BadRecord, parse_record
 
-END = {"kind": "end", "check": "add", "outcome": "passed", "duration": 0.25, "stdout": "",
-       "stderr": "warn\n"}
-ERROR = {"type": "AttributeError", "message": "'Value' object has no attribute 'tanh'",
-         "frames": [{"file": "micrograd/value.py", "line": 3, "function": "Value.tanh"}]}
+END = {
+    "kind": "end",
+    "check": "add",
+    "outcome": "passed",
+    "duration": 0.25,
+    "stdout": "",
+    "stderr": "warn\n",
+}
+ERROR = {
+    "type": "AttributeError",
+    "message": "'Value' object has no attribute 'tanh'",
+    "frames": [{"file": "micrograd/value.py", "line": 3, "function": "Value.tanh"}],
+}
 VALID = {
     "hello": {"kind": "hello", "checks": 3},
     "hello-bare": {"kind": "hello"},
     "start": {"kind": "start", "check": "add_two_values"},
     "loading": {"kind": "loading", "module": "micrograd.value"},
     "loaded": {"kind": "loaded", "module": "micrograd.value"},
-    "obs-value": {"kind": "obs", "check": "add", "role": "value", "name": "data",
-                  "value": [1.5, {"$float": "nan"}], "tol": [1e-6, 1e-9], "blame": None},
+    "obs-value": {
+        "kind": "obs",
+        "check": "add",
+        "role": "value",
+        "name": "data",
+        "value": [1.5, {"$float": "nan"}],
+        "tol": [1e-6, 1e-9],
+        "blame": None,
+    },
     "obs-given": {"kind": "obs", "check": "add", "role": "given", "name": "w", "value": None},
-    "obs-graph": {"kind": "obs", "check": "add", "role": "graph", "name": "g",
-                  "value": {"nodes": []}, "output": "c"},
-    "obs-expect": {"kind": "obs", "check": "add", "role": "expect", "name": "p", "ok": False,
-                   "message": "m"},
+    "obs-graph": {
+        "kind": "obs",
+        "check": "add",
+        "role": "graph",
+        "name": "g",
+        "value": {"nodes": []},
+        "output": "c",
+    },
+    "obs-expect": {
+        "kind": "obs",
+        "check": "add",
+        "role": "expect",
+        "name": "p",
+        "ok": False,
+        "message": "m",
+    },
     "end": END,
     "end-int-duration": {**END, "duration": 0},
     "end-error": {**END, "outcome": "failed", "error": ERROR},
@@ -62,12 +90,12 @@ INVALID = {
     # strict JSON
     "nan-literal": b'{"kind": "done", "exitstatus": NaN}',
     "infinity-literal": b'{"kind": "end", "check": "a", "outcome": "passed", '
-                        b'"duration": Infinity, "stdout": "", "stderr": ""}',
+    b'"duration": Infinity, "stdout": "", "stderr": ""}',
     "minus-infinity-in-value": b'{"kind": "obs", "check": "a", "role": "value", "name": "x", '
-                               b'"value": [-Infinity]}',
+    b'"value": [-Infinity]}',
     "duplicate-key": b'{"kind": "done", "exitstatus": 0, "exitstatus": 1}',
     "duplicate-nested-key": b'{"kind": "obs", "check": "a", "role": "value", "name": "x", '
-                            b'"value": {"k": 1, "k": 2}}',
+    b'"value": {"k": 1, "k": 2}}',
     "duplicate-kind": b'{"kind": "hello", "kind": "done", "exitstatus": 0}',
     "trailing-garbage": b'{"kind": "hello"} {"kind": "hello"}',
     "single-quotes": b"{'kind': 'hello'}",
@@ -93,17 +121,17 @@ INVALID = {
     "done-exitstatus-bool": line({"kind": "done", "exitstatus": True}),
     "done-exitstatus-float": line({"kind": "done", "exitstatus": 0.0}),
     "done-exitstatus-string": line({"kind": "done", "exitstatus": "0"}),
-    "obs-unknown-role": line({"kind": "obs", "check": "a", "role": "input", "name": "x",
-                              "value": 1}),
+    "obs-unknown-role": line(
+        {"kind": "obs", "check": "a", "role": "input", "name": "x", "value": 1}
+    ),
     "obs-role-missing": line({"kind": "obs", "check": "a", "name": "x", "value": 1}),
-    "obs-name-number": line({"kind": "obs", "check": "a", "role": "value", "name": 1,
-                             "value": 1}),
+    "obs-name-number": line({"kind": "obs", "check": "a", "role": "value", "name": 1, "value": 1}),
     "obs-without-value": line({"kind": "obs", "check": "a", "role": "value", "name": "x"}),
     "graph-without-value": line({"kind": "obs", "check": "a", "role": "graph", "name": "g"}),
-    "expect-ok-int": line({"kind": "obs", "check": "a", "role": "expect", "name": "p",
-                           "ok": 1}),
-    "expect-ok-string": line({"kind": "obs", "check": "a", "role": "expect", "name": "p",
-                              "ok": "true"}),
+    "expect-ok-int": line({"kind": "obs", "check": "a", "role": "expect", "name": "p", "ok": 1}),
+    "expect-ok-string": line(
+        {"kind": "obs", "check": "a", "role": "expect", "name": "p", "ok": "true"}
+    ),
     "expect-ok-missing": line({"kind": "obs", "check": "a", "role": "expect", "name": "p"}),
     "end-duration-bool": line({**END, "duration": True}),
     "end-duration-string": line({**END, "duration": "0.1"}),
@@ -120,10 +148,12 @@ INVALID = {
     "end-frames-mixed": line(_error(frames=[{"function": "f"}, None])),
     # sizes
     "check-name-too-long": line({"kind": "start", "check": "c" * 201}),
-    "obs-check-too-long": line({"kind": "obs", "check": "c" * 201, "role": "value",
-                                "name": "x", "value": 1}),
-    "obs-name-too-long": line({"kind": "obs", "check": "a", "role": "value", "name": "n" * 501,
-                               "value": 1}),
+    "obs-check-too-long": line(
+        {"kind": "obs", "check": "c" * 201, "role": "value", "name": "x", "value": 1}
+    ),
+    "obs-name-too-long": line(
+        {"kind": "obs", "check": "a", "role": "value", "name": "n" * 501, "value": 1}
+    ),
     "end-check-too-long": line({**END, "check": "c" * 201}),
 }
 
@@ -136,21 +166,22 @@ def test_invalid_records_are_bad_records(raw):
 
 def test_names_at_the_length_limits_are_accepted():
     assert parse_record(line({"kind": "start", "check": "c" * 200}))
-    assert parse_record(line({"kind": "obs", "check": "c" * 200, "role": "value",
-                              "name": "n" * 500, "value": 1}))
+    assert parse_record(
+        line({"kind": "obs", "check": "c" * 200, "role": "value", "name": "n" * 500, "value": 1})
+    )
 
 
 # Whatever the parser accepts ends up in results.json (a check's stdout, the actual value of
 # a mismatch), which is strict JSON in UTF-8: an accepted record must be writable there.
 UNWRITABLE = {
     "overflowing-number": b'{"kind": "obs", "check": "a", "role": "value", "name": "x", '
-                          b'"value": 1e999}',
+    b'"value": 1e999}',
     "overflowing-duration": b'{"kind": "end", "check": "a", "outcome": "passed", '
-                            b'"duration": -1e400, "stdout": "", "stderr": ""}',
+    b'"duration": -1e400, "stdout": "", "stderr": ""}',
     "escaped-lone-surrogate": b'{"kind": "end", "check": "a", "outcome": "passed", '
-                              b'"duration": 0, "stdout": "\\ud800", "stderr": ""}',
+    b'"duration": 0, "stdout": "\\ud800", "stderr": ""}',
     "raw-surrogate-bytes": b'{"kind": "end", "check": "a", "outcome": "passed", '
-                           b'"duration": 0, "stdout": "\xed\xa0\x80", "stderr": ""}',
+    b'"duration": 0, "stdout": "\xed\xa0\x80", "stderr": ""}',
 }
 
 
@@ -177,8 +208,7 @@ def _nested_value(levels):
 
 def test_nesting_up_to_the_limit_is_accepted_and_deeper_is_rejected():
     def obs(value):
-        return line({"kind": "obs", "check": "a", "role": "value", "name": "x",
-                     "value": value})
+        return line({"kind": "obs", "check": "a", "role": "value", "name": "x", "value": value})
 
     # The record itself is one level: its value may hold MAX_DEPTH - 1 more.
     assert parse_record(obs(_nested_value(MAX_DEPTH - 1)))
@@ -210,9 +240,36 @@ def test_bad_record_is_a_value_error_with_a_short_message():
 
 # ------------------------------------------------------------------------------- fuzz
 
-TOKENS = [b"{", b"}", b"[", b"]", b",", b":", b'"', b"\\", b"kind", b'"kind"', b'"obs"',
-          b'"end"', b'"done"', b'"hello"', b'"check"', b"NaN", b"Infinity", b"-", b"1e999",
-          b"0", b"true", b"null", b" ", b"\x00", b"\xff", b"\xc3\xa9", b'"\\ud800"', b"\n"]
+TOKENS = [
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b",",
+    b":",
+    b'"',
+    b"\\",
+    b"kind",
+    b'"kind"',
+    b'"obs"',
+    b'"end"',
+    b'"done"',
+    b'"hello"',
+    b'"check"',
+    b"NaN",
+    b"Infinity",
+    b"-",
+    b"1e999",
+    b"0",
+    b"true",
+    b"null",
+    b" ",
+    b"\x00",
+    b"\xff",
+    b"\xc3\xa9",
+    b'"\\ud800"',
+    b"\n",
+]
 
 
 def _outcome(raw):
@@ -240,12 +297,48 @@ def test_fuzz_random_token_soup():
 def _random_json(rng, depth=0):
     roll = rng.random()
     if depth > 6 or roll < 0.4:
-        return rng.choice([None, True, False, 0, -1, 2**70, 1.5, -0.0, 1e308, "", "kind",
-                           "obs", "é\u2028", "\ud800", "value", [], {}])
+        return rng.choice(
+            [
+                None,
+                True,
+                False,
+                0,
+                -1,
+                2**70,
+                1.5,
+                -0.0,
+                1e308,
+                "",
+                "kind",
+                "obs",
+                "é\u2028",
+                "\ud800",
+                "value",
+                [],
+                {},
+            ]
+        )
     if roll < 0.7:
         return [_random_json(rng, depth + 1) for _ in range(rng.randrange(4))]
-    keys = ["kind", "check", "role", "name", "value", "ok", "outcome", "duration", "stdout",
-            "stderr", "error", "type", "message", "frames", "module", "exitstatus", "x"]
+    keys = [
+        "kind",
+        "check",
+        "role",
+        "name",
+        "value",
+        "ok",
+        "outcome",
+        "duration",
+        "stdout",
+        "stderr",
+        "error",
+        "type",
+        "message",
+        "frames",
+        "module",
+        "exitstatus",
+        "x",
+    ]
     return {rng.choice(keys): _random_json(rng, depth + 1) for _ in range(rng.randrange(6))}
 
 

@@ -27,8 +27,16 @@ from grader.exercise import STEPS
 from grader.files import dump_json, write_atomic
 from grader.models import points
 
-HEADER = ("submission", "status", "score", "max_score", *(f"step_{k}" for k in STEPS),
-          "seed", "late", "message")
+HEADER = (
+    "submission",
+    "status",
+    "score",
+    "max_score",
+    *(f"step_{k}" for k in STEPS),
+    "seed",
+    "late",
+    "message",
+)
 _NUMBER = re.compile(r"(?<![A-Za-z_])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 MAX_FAILURE = 240
 # A cell starting with one of these is a formula to a spreadsheet; hostile text must not be.
@@ -67,41 +75,63 @@ class Row:
     checks: tuple[CheckOutcome, ...] = ()
 
 
-def read_row(folder: Path, student: str, *, late: bool = False, platform: str = "plain",
-             user_id: str | None = None, max_score: float = 0.0) -> Row:
+def read_row(
+    folder: Path,
+    student: str,
+    *,
+    late: bool = False,
+    platform: str = "plain",
+    user_id: str | None = None,
+    max_score: float = 0.0,
+) -> Row:
     """The row of ``folder/results.json``; a missing or unreadable file gives a rejected row.
 
     ``max_score`` is the batch's total, shown for a rejected submission (0 of 100, not 0 of 0).
     """
-    extra = {"late": late, "platform": platform, "user_id": user_id}
+    extra: dict[str, Any] = {"late": late, "platform": platform, "user_id": user_id}
     try:
         data = json.loads((folder / "results.json").read_text(encoding="utf-8"))
         return _row(data, student, max_score, extra)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         message = f"no readable results.json ({type(error).__name__}): rerun the batch"
-        return Row(student, "rejected", 0.0, max_score, (None,) * len(STEPS), None, 0.0,
-                   message, **extra)  # type: ignore[arg-type]
+        return Row(
+            student, "rejected", 0.0, max_score, (None,) * len(STEPS), None, 0.0, message, **extra
+        )
 
 
 def _row(data: dict[str, Any], student: str, max_score: float, extra: dict[str, Any]) -> Row:
     graded = {s["step"]: s for s in data["steps"] if s.get("graded", True)}
     steps = tuple(float(graded[k]["score"]) if k in graded else None for k in STEPS)
-    checks = tuple(_outcome(step["step"], check) for step in graded.values()
-                   for check in step["checks"])
+    checks = tuple(
+        _outcome(step["step"], check) for step in graded.values() for check in step["checks"]
+    )
     rejected = data["status"] != "graded"
-    return Row(student, str(data["status"]), float(data["score"]),
-               max_score if rejected else float(data["max_score"]), steps,
-               data.get("seed"), float(data.get("duration", 0.0)), str(data["message"]),
-               checks=checks, **extra)
+    return Row(
+        student,
+        str(data["status"]),
+        float(data["score"]),
+        max_score if rejected else float(data["max_score"]),
+        steps,
+        data.get("seed"),
+        float(data.get("duration", 0.0)),
+        str(data["message"]),
+        checks=checks,
+        **extra,
+    )
 
 
 def _outcome(step: int, check: dict[str, Any]) -> CheckOutcome:
     passed = check["status"] == "passed"
     return CheckOutcome(
-        sys.intern(str(check["id"])), step, sys.intern(str(check["title"])),
-        sys.intern(str(check["status"])), float(check["score"]), float(check["max_score"]),
+        sys.intern(str(check["id"])),
+        step,
+        sys.intern(str(check["title"])),
+        sys.intern(str(check["status"])),
+        float(check["score"]),
+        float(check["max_score"]),
         sys.intern(check["blame"]) if isinstance(check.get("blame"), str) else None,
-        "" if passed else normalize_failure(str(check.get("feedback", ""))))
+        "" if passed else normalize_failure(str(check.get("feedback", ""))),
+    )
 
 
 def normalize_failure(feedback: str) -> str:
@@ -126,40 +156,68 @@ def gradebook_csv(rows: Sequence[Row]) -> bytes:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     for row in rows:
-        writer.writerow([row.submission, row.status, points(row.score), points(row.max_score),
-                         *(points(s) for s in row.steps), "" if row.seed is None else row.seed,
-                         "yes" if row.late else "", _text_cell(row.message)])
+        writer.writerow(
+            [
+                row.submission,
+                row.status,
+                points(row.score),
+                points(row.max_score),
+                *(points(s) for s in row.steps),
+                "" if row.seed is None else row.seed,
+                "yes" if row.late else "",
+                _text_cell(row.message),
+            ]
+        )
     return out.getvalue().encode("utf-8")
 
 
 def checks_csv(rows: Sequence[Row], ids: Sequence[str]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["submission", "status", "score", "max_score", *ids,
-                     *(f"{cid}:status" for cid in ids)])
+    writer.writerow(
+        ["submission", "status", "score", "max_score", *ids, *(f"{cid}:status" for cid in ids)]
+    )
     for row in rows:
         by_id = {c.id: c for c in row.checks}
         scores = [points(by_id[c].score) if c in by_id else "" for c in ids]
         statuses = [by_id[c].status if c in by_id else "" for c in ids]
-        writer.writerow([row.submission, row.status, points(row.score), points(row.max_score),
-                         *scores, *statuses])
+        writer.writerow(
+            [
+                row.submission,
+                row.status,
+                points(row.score),
+                points(row.max_score),
+                *scores,
+                *statuses,
+            ]
+        )
     return out.getvalue().encode("utf-8")
 
 
 def gradebook_json(rows: Sequence[Row], meta: dict[str, Any]) -> bytes:
-    submissions = [{
-        "submission": r.submission, "status": r.status, "score": r.score,
-        "max_score": r.max_score,
-        "steps": {str(k): s for k, s in zip(STEPS, r.steps, strict=True)},
-        "seed": r.seed, "duration": round(r.duration, 3), "late": r.late,
-        "platform": r.platform, "user_id": r.user_id, "message": r.message,
-        "report": f"{r.submission}/index.html",
-    } for r in rows]
+    submissions = [
+        {
+            "submission": r.submission,
+            "status": r.status,
+            "score": r.score,
+            "max_score": r.max_score,
+            "steps": {str(k): s for k, s in zip(STEPS, r.steps, strict=True)},
+            "seed": r.seed,
+            "duration": round(r.duration, 3),
+            "late": r.late,
+            "platform": r.platform,
+            "user_id": r.user_id,
+            "message": r.message,
+            "report": f"{r.submission}/index.html",
+        }
+        for r in rows
+    ]
     return dump_json({"schema": 1, **meta, "submissions": submissions})
 
 
-def write_gradebooks(rows: Sequence[Row], out_dir: Path, check_ids: Sequence[str],
-                     meta: dict[str, Any]) -> None:
+def write_gradebooks(
+    rows: Sequence[Row], out_dir: Path, check_ids: Sequence[str], meta: dict[str, Any]
+) -> None:
     """Write the three gradebook files into ``out_dir`` (each atomically).
 
     ``check_ids``: the columns of gradebook-checks.csv, in the staged files' order.

@@ -42,8 +42,10 @@ def class_folder(source: Path) -> Iterator[Path]:
         yield source
         return
     if source.suffix.lower() != ".zip" or not source.is_file():
-        raise ConfigError(f"{source} is neither a folder nor a .zip of one: pass the folder "
-                          "(or archive) you downloaded from the learning platform")
+        raise ConfigError(
+            f"{source} is neither a folder nor a .zip of one: pass the folder "
+            "(or archive) you downloaded from the learning platform"
+        )
     with tempfile.TemporaryDirectory(prefix="micrograde-class-") as scratch:
         root = Path(scratch) / "class"
         root.mkdir()
@@ -56,13 +58,16 @@ def unpack_class_zip(archive_path: Path, root: Path) -> None:
     try:
         archive = zipfile.ZipFile(archive_path)
     except _CORRUPT as error:
-        raise ConfigError(f"{archive_path} is not a readable zip archive ({error}): "
-                          "download it again") from None
+        raise ConfigError(
+            f"{archive_path} is not a readable zip archive ({error}): download it again"
+        ) from None
     with archive:
         members = archive.infolist()
         if len(members) > MAX_MEMBERS:
-            raise ConfigError(f"{archive_path} holds {len(members)} entries (limit "
-                              f"{MAX_MEMBERS}): unpack it yourself and pass the folder")
+            raise ConfigError(
+                f"{archive_path} holds {len(members)} entries (limit "
+                f"{MAX_MEMBERS}): unpack it yourself and pass the folder"
+            )
         named = [(member, _name(member, archive_path)) for member in members]
         _check_sizes(members, archive_path)
         for member, relative in named:
@@ -81,8 +86,7 @@ def _name(member: zipfile.ZipInfo, archive_path: Path) -> PurePosixPath:
 
 def _skipped(member: zipfile.ZipInfo, relative: PurePosixPath) -> bool:
     is_link = stat.S_ISLNK(member.external_attr >> 16)
-    return (not relative.parts or is_link
-            or any(is_junk_name(part) for part in relative.parts))
+    return not relative.parts or is_link or any(is_junk_name(part) for part in relative.parts)
 
 
 def _check_sizes(members: list[zipfile.ZipInfo], archive_path: Path) -> None:
@@ -90,16 +94,25 @@ def _check_sizes(members: list[zipfile.ZipInfo], archive_path: Path) -> None:
     for member in members:
         size, packed = member.file_size, max(member.compress_size, 1)
         if size > MAX_MEMBER_BYTES or (size >= RATIO_FLOOR and size > MAX_RATIO * packed):
-            raise ConfigError(f"{archive_path}: {member.filename} would unpack to {size} "
-                              "bytes (too large, or a zip bomb): remove it and retry")
+            raise ConfigError(
+                f"{archive_path}: {member.filename} would unpack to {size} "
+                "bytes (too large, or a zip bomb): remove it and retry"
+            )
         total += size
     if total > MAX_TOTAL_BYTES:
-        raise ConfigError(f"{archive_path} would unpack to {total} bytes, over the "
-                          f"{MAX_TOTAL_BYTES} limit: unpack it yourself and pass the folder")
+        raise ConfigError(
+            f"{archive_path} would unpack to {total} bytes, over the "
+            f"{MAX_TOTAL_BYTES} limit: unpack it yourself and pass the folder"
+        )
 
 
-def _extract(archive: zipfile.ZipFile, member: zipfile.ZipInfo, relative: PurePosixPath,
-             root: Path, archive_path: Path) -> None:
+def _extract(
+    archive: zipfile.ZipFile,
+    member: zipfile.ZipInfo,
+    relative: PurePosixPath,
+    root: Path,
+    archive_path: Path,
+) -> None:
     """Stream one member to ``root/relative``, never through a link, never past its size."""
     target = root.joinpath(*relative.parts)
     folder = target if member.is_dir() else target.parent
@@ -132,8 +145,12 @@ def _unwrap(root: Path) -> Path:
     Not when that folder is itself one student's (a Moodle folder, say): a class of one.
     """
     entries = [e for e in root.iterdir() if not is_junk_name(e.name)]
-    if (len(entries) == 1 and entries[0].is_dir() and not entries[0].is_symlink()
-            and parse_entry(entries[0]).platform == "plain"):
+    if (
+        len(entries) == 1
+        and entries[0].is_dir()
+        and not entries[0].is_symlink()
+        and parse_entry(entries[0]).platform == "plain"
+    ):
         inner = [e for e in entries[0].iterdir() if not is_junk_name(e.name)]
         if len(inner) > 1:
             return entries[0]

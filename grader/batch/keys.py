@@ -35,19 +35,22 @@ _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLO
 Key = dict[str, Any]
 
 
-def batch_fingerprint(exercise: Exercise, settings: Settings, *, seed: int, sandbox: str,
-                      steps: tuple[int, ...]) -> Key:
+def batch_fingerprint(
+    exercise: Exercise, settings: Settings, *, seed: int, sandbox: str, steps: tuple[int, ...]
+) -> Key:
     """The part of every key that is the same for the whole batch."""
-    rubrics = {f"step_{s}.toml": exercise.rubrics_dir / f"step_{s}.toml"
-               for s in exercise.steps}
+    rubrics = {f"step_{s}.toml": exercise.rubrics_dir / f"step_{s}.toml" for s in exercise.steps}
     return {
         "grader": f"{__version__}+{_files_digest(GRADER_DIR, _grader_file)}",
         "rubrics": _digest_files(rubrics),
         "tests": bundle_digest(exercise),
         "reference": _files_digest(exercise.reference_dir(5), lambda p: True),
-        "settings": hashlib.sha256(json.dumps(asdict(settings), sort_keys=True)
-                                   .encode()).hexdigest(),
-        "steps": list(steps), "seed": seed, "sandbox": sandbox,
+        "settings": hashlib.sha256(
+            json.dumps(asdict(settings), sort_keys=True).encode()
+        ).hexdigest(),
+        "steps": list(steps),
+        "seed": seed,
+        "sandbox": sandbox,
     }
 
 
@@ -138,8 +141,11 @@ def _grader_file(path: Path) -> bool:
 
 
 def _files_digest(root: Path, keep: Any) -> str:
-    files = {str(p.relative_to(root)): p for p in sorted(root.rglob("*"))
-             if p.is_file() and "__pycache__" not in p.parts and keep(p)}
+    files = {
+        str(p.relative_to(root)): p
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts and keep(p)
+    }
     return _digest_files(files)
 
 

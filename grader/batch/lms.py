@@ -30,16 +30,21 @@ from grader.intake.paths import is_junk_name
 
 Platform = Literal["canvas", "moodle", "plain"]
 
-_CANVAS = re.compile(r"^(?P<name>[^_]+)_(?:(?P<late>LATE)_)?(?P<user>\d+)_(?P<file>\d+)_"
-                     r"(?P<original>.+)$")
-_MOODLE = re.compile(r"^(?P<name>.+?)_(?P<user>\d+)_assignsubmission_(?P<plugin>[a-z]+)_"
-                     r"(?P<original>.*)$")
+_CANVAS = re.compile(
+    r"^(?P<name>[^_]+)_(?:(?P<late>LATE)_)?(?P<user>\d+)_(?P<file>\d+)_"
+    r"(?P<original>.+)$"
+)
+_MOODLE = re.compile(
+    r"^(?P<name>.+?)_(?P<user>\d+)_assignsubmission_(?P<plugin>[a-z]+)_"
+    r"(?P<original>.*)$"
+)
 # Canvas renames a re-uploaded file "value-1.py", "value-2.py" (before the extension).
 _RESUBMITTED = re.compile(r"^(?P<stem>.+?)-(?P<number>\d+)(?P<suffix>\.[^.]*)?$")
 _GRADABLE_SUFFIXES = (".py", ".zip", ".ipynb")
 # The files a batch writes next to the student folders; no student may be called that.
-RESERVED_NAMES = frozenset({"index.html", "gradebook.csv", "gradebook-checks.csv",
-                            "gradebook.json", "batch.json"})
+RESERVED_NAMES = frozenset(
+    {"index.html", "gradebook.csv", "gradebook-checks.csv", "gradebook.json", "batch.json"}
+)
 MAX_ID_BYTES = 120  # folder names are capped at 255 bytes; leave room for suffixes
 
 
@@ -89,8 +94,11 @@ class _Upload:
 
 def discover(folder: Path) -> list[Submission]:
     """The submissions in ``folder``, sorted by student id (junk such as .DS_Store skipped)."""
-    uploads = [parse_entry(entry) for entry in sorted(folder.iterdir(), key=lambda p: p.name)
-               if not is_junk_name(entry.name)]
+    uploads = [
+        parse_entry(entry)
+        for entry in sorted(folder.iterdir(), key=lambda p: p.name)
+        if not is_junk_name(entry.name)
+    ]
     grouped: dict[str, list[_Upload]] = defaultdict(list)
     for upload in uploads:
         grouped[upload.group].append(upload)
@@ -104,13 +112,27 @@ def parse_entry(path: Path) -> _Upload:
     moodle = _MOODLE.match(name)
     if moodle:
         original = moodle["original"] or name
-        return _Upload(path, "moodle", f"moodle:{moodle['user']}", moodle["name"],
-                       moodle["user"], original, plugin=moodle["plugin"])
+        return _Upload(
+            path,
+            "moodle",
+            f"moodle:{moodle['user']}",
+            moodle["name"],
+            moodle["user"],
+            original,
+            plugin=moodle["plugin"],
+        )
     canvas = _CANVAS.match(name)
     if canvas:
-        return _Upload(path, "canvas", f"canvas:{canvas['user']}", canvas["name"],
-                       canvas["user"], canvas["original"], int(canvas["file"]),
-                       late=canvas["late"] is not None)
+        return _Upload(
+            path,
+            "canvas",
+            f"canvas:{canvas['user']}",
+            canvas["name"],
+            canvas["user"],
+            canvas["original"],
+            int(canvas["file"]),
+            late=canvas["late"] is not None,
+        )
     stem = name
     if path.suffix.lower() in _GRADABLE_SUFFIXES and not path.is_dir():
         stem = name[: -len(path.suffix)] or name
@@ -130,10 +152,18 @@ def _submission(uploads: list[_Upload]) -> Submission:
         kept = uploads
     else:
         kept, notes = newest_uploads(uploads)
-    parts = tuple(Part(u.path, strip_resubmission(u.original) if u.platform == "canvas"
-                       else u.original) for u in kept)
-    return Submission(f"{first.name}_{first.user_id}", parts, first.platform, first.user_id,
-                      late=any(u.late for u in kept), notes=notes)
+    parts = tuple(
+        Part(u.path, strip_resubmission(u.original) if u.platform == "canvas" else u.original)
+        for u in kept
+    )
+    return Submission(
+        f"{first.name}_{first.user_id}",
+        parts,
+        first.platform,
+        first.user_id,
+        late=any(u.late for u in kept),
+        notes=notes,
+    )
 
 
 def newest_uploads(uploads: Iterable[_Upload]) -> tuple[list[_Upload], tuple[str, ...]]:
@@ -146,8 +176,10 @@ def newest_uploads(uploads: Iterable[_Upload]) -> tuple[list[_Upload], tuple[str
         versions.sort(key=lambda u: (u.file_id, _resubmission_number(u.original)))
         kept.append(versions[-1])
         if len(versions) > 1:
-            notes.append(f"{original} was uploaded {len(versions)} times: graded the newest "
-                         f"({versions[-1].path.name})")
+            notes.append(
+                f"{original} was uploaded {len(versions)} times: graded the newest "
+                f"({versions[-1].path.name})"
+            )
     return kept, tuple(notes)
 
 
@@ -177,8 +209,9 @@ def assign_ids(drafts: list[Submission]) -> list[Submission]:
         while student.casefold() in taken:
             student, number = f"{base}-{number}", number + 1
         taken.add(student.casefold())
-        named.append(Submission(student, draft.parts, draft.platform, draft.user_id,
-                                draft.late, draft.notes))
+        named.append(
+            Submission(student, draft.parts, draft.platform, draft.user_id, draft.late, draft.notes)
+        )
     return sorted(named, key=lambda s: (s.student.casefold(), s.student))
 
 

@@ -113,35 +113,61 @@ class _Context:
     cancel: threading.Event
 
 
-def run_batch(request: BatchRequest, *, exercise: Exercise, rubric: Rubric,
-              sandbox: StoppableSandbox, settings: Settings, progress: Progress) -> BatchSummary:
+def run_batch(
+    request: BatchRequest,
+    *,
+    exercise: Exercise,
+    rubric: Rubric,
+    sandbox: StoppableSandbox,
+    settings: Settings,
+    progress: Progress,
+) -> BatchSummary:
     """Grade what is not graded yet, then write the gradebooks and the overview page."""
     with class_folder(request.submissions) as folder:
         _check_out_dir(folder, request.out_dir)
         submissions = discover(folder)
         if not submissions:
-            raise ConfigError(f"{request.submissions} holds no submissions: pass the folder "
-                              "with one entry (file or folder) per student")
+            raise ConfigError(
+                f"{request.submissions} holds no submissions: pass the folder "
+                "with one entry (file or folder) per student"
+            )
         seed = resolve_seed(request.out_dir, request.seed)
-        ctx = _Context(exercise, rubric, sandbox, settings, request.out_dir, request.steps,
-                       seed, threading.Event())
-        fingerprint = batch_fingerprint(exercise, settings, seed=seed, sandbox=sandbox.name,
-                                        steps=request.steps)
+        ctx = _Context(
+            exercise,
+            rubric,
+            sandbox,
+            settings,
+            request.out_dir,
+            request.steps,
+            seed,
+            threading.Event(),
+        )
+        fingerprint = batch_fingerprint(
+            exercise, settings, seed=seed, sandbox=sandbox.name, steps=request.steps
+        )
         todo, reasons = _plan(submissions, ctx.out_dir, fingerprint)
         progress.planned(len(todo), len(submissions) - len(todo), reasons)
         pool = _Pool(ctx, max(request.jobs, 1), progress)
         pool.run(todo)
-    summary = BatchSummary(request.out_dir, seed, len(submissions),
-                           len(submissions) - len(todo), pool.graded, retry=pool.retry,
-                           interrupted=pool.interrupted, stopped=pool.stopped)
+    summary = BatchSummary(
+        request.out_dir,
+        seed,
+        len(submissions),
+        len(submissions) - len(todo),
+        pool.graded,
+        retry=pool.retry,
+        interrupted=pool.interrupted,
+        stopped=pool.stopped,
+    )
     if not summary.complete:
         return summary
     rows = write_class_outputs(submissions, ctx)
     return replace(summary, rejected=sum(r.status != "graded" for r in rows))
 
 
-def _plan(submissions: list[Submission], out_dir: Path,
-          fingerprint: Key) -> tuple[list[tuple[Submission, Key]], dict[str, int]]:
+def _plan(
+    submissions: list[Submission], out_dir: Path, fingerprint: Key
+) -> tuple[list[tuple[Submission, Key]], dict[str, int]]:
     """What to (re)grade, and how many submissions each part of the key sends back."""
     todo, reasons = [], Counter[str]()
     for submission in submissions:
@@ -165,8 +191,12 @@ def resolve_seed(out_dir: Path, requested: int | None) -> int:
     if type(seed) is not int:
         seed = new_seed()
     if seed != stored:
-        record = {"schema": 1, "seed": seed, "grader_version": __version__,
-                  "chosen_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        record = {
+            "schema": 1,
+            "seed": seed,
+            "grader_version": __version__,
+            "chosen_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
         write_atomic(path, dump_json(record))
     return seed
 
@@ -175,15 +205,26 @@ def _check_out_dir(folder: Path, out_dir: Path) -> None:
     out, inside = out_dir.resolve(), folder.resolve()
     if out.is_relative_to(inside) or inside.is_relative_to(out):
         # Either way one of them could be read or written as a student's folder.
-        raise ConfigError(f"--out {out_dir} and the class folder {folder} are inside one "
-                          "another: choose an output folder beside the class folder")
+        raise ConfigError(
+            f"--out {out_dir} and the class folder {folder} are inside one "
+            "another: choose an output folder beside the class folder"
+        )
 
 
 def write_class_outputs(submissions: list[Submission], ctx: _Context) -> list[Row]:
     """Read every result back (one at a time) and write the gradebooks and the overview."""
     total = sum(e.points for s in ctx.steps for e in ctx.rubric.steps[s].entries.values())
-    rows = [read_row(ctx.out_dir / s.student, s.student, late=s.late, platform=s.platform,
-                     user_id=s.user_id, max_score=total) for s in submissions]
+    rows = [
+        read_row(
+            ctx.out_dir / s.student,
+            s.student,
+            late=s.late,
+            platform=s.platform,
+            user_id=s.user_id,
+            max_score=total,
+        )
+        for s in submissions
+    ]
     ids = [c.id for c in ctx.exercise.steps_checks(ctx.steps)]
     write_gradebooks(rows, ctx.out_dir, ids, _meta(ctx))
     render_overview(rows, ctx.out_dir)
@@ -191,12 +232,23 @@ def write_class_outputs(submissions: list[Submission], ctx: _Context) -> list[Ro
 
 
 def _meta(ctx: _Context) -> dict[str, Any]:
-    checks = [{"id": c.id, "step": c.step, "title": ctx.rubric.entry(c.step, c.id).title,
-               "max_score": ctx.rubric.entry(c.step, c.id).points,
-               "visibility": ctx.rubric.entry(c.step, c.id).visibility}
-              for c in ctx.exercise.steps_checks(ctx.steps)]
-    return {"seed": ctx.seed, "grader_version": __version__, "sandbox": ctx.sandbox.name,
-            "steps": list(ctx.steps), "checks": checks}
+    checks = [
+        {
+            "id": c.id,
+            "step": c.step,
+            "title": ctx.rubric.entry(c.step, c.id).title,
+            "max_score": ctx.rubric.entry(c.step, c.id).points,
+            "visibility": ctx.rubric.entry(c.step, c.id).visibility,
+        }
+        for c in ctx.exercise.steps_checks(ctx.steps)
+    ]
+    return {
+        "seed": ctx.seed,
+        "grader_version": __version__,
+        "sandbox": ctx.sandbox.name,
+        "steps": list(ctx.steps),
+        "checks": checks,
+    }
 
 
 class _Pool:
@@ -236,8 +288,10 @@ class _Pool:
             done = future.result()
         except OSError as error:  # writing a result failed: the disk, not the student
             self.ctx.cancel.set()
-            raise GraderError(f"cannot write results into {self.ctx.out_dir}: {error} "
-                              "(free some space or fix permissions, then rerun)") from error
+            raise GraderError(
+                f"cannot write results into {self.ctx.out_dir}: {error} "
+                "(free some space or fix permissions, then rerun)"
+            ) from error
         if done is None:
             return
         self.graded += not done.retry
@@ -245,8 +299,10 @@ class _Pool:
         self._retry_run = self._retry_run + 1 if done.retry else 0
         self.progress.finished(done)
         if self._retry_run >= max(BREAKER_MIN, self.jobs + 1):
-            self.stopped = (f"the sandbox failed for {self._retry_run} submissions in a row "
-                            f"(last: {done.message})")
+            self.stopped = (
+                f"the sandbox failed for {self._retry_run} submissions in a row "
+                f"(last: {done.message})"
+            )
 
     def _stop(self) -> None:
         self.ctx.cancel.set()
@@ -270,13 +326,24 @@ def grade_one(ctx: _Context, submission: Submission, key: Key) -> Done | None:
     except OSError:
         raise  # the disk is full or not writable: the batch stops (see _Pool._collect)
     except Exception as error:  # noqa: BLE001 - a grader bug must cost one student, not the class
-        result = _failed(ctx, submission.student, "the grader could not write this "
-                         f"submission's results ({_describe(error)}); please report it")
+        result = _failed(
+            ctx,
+            submission.student,
+            "the grader could not write this "
+            f"submission's results ({_describe(error)}); please report it",
+        )
         write_results(result, folder)
     if not retry:
         write_key(folder, key)
-    return Done(submission.student, result.status, result.score, result.max_score,
-                time.monotonic() - clock, result.message, retry)
+    return Done(
+        submission.student,
+        result.status,
+        result.score,
+        result.max_score,
+        time.monotonic() - clock,
+        result.message,
+        retry,
+    )
 
 
 def _grade(ctx: _Context, submission: Submission) -> tuple[GradeResult, bool]:
@@ -284,15 +351,27 @@ def _grade(ctx: _Context, submission: Submission) -> tuple[GradeResult, bool]:
     try:
         with staged(submission) as source:
             request = GradeRequest(source, ctx.steps, request_seed, name)
-            return grade_submission(request, exercise=ctx.exercise, rubric=ctx.rubric,
-                                    sandbox=ctx.sandbox, settings=ctx.settings), False
+            return grade_submission(
+                request,
+                exercise=ctx.exercise,
+                rubric=ctx.rubric,
+                sandbox=ctx.sandbox,
+                settings=ctx.settings,
+            ), False
     except SandboxError as error:
-        return _failed(ctx, name, f"the sandbox failed ({error}); rerun the batch to grade "
-                                  "this submission again"), True
+        return _failed(
+            ctx,
+            name,
+            f"the sandbox failed ({error}); rerun the batch to grade this submission again",
+        ), True
     except Exception as error:  # noqa: BLE001 - a grader bug on one submission must not end the class
-        return _failed(ctx, name, f"the grader failed on this submission ({_describe(error)}); "
-                                  "this is not the student's fault: report it with this "
-                                  "submission"), False
+        return _failed(
+            ctx,
+            name,
+            f"the grader failed on this submission ({_describe(error)}); "
+            "this is not the student's fault: report it with this "
+            "submission",
+        ), False
 
 
 def _describe(error: Exception) -> str:
@@ -300,6 +379,12 @@ def _describe(error: Exception) -> str:
 
 
 def _failed(ctx: _Context, name: str, message: str) -> GradeResult:
-    return GradeResult(submission=name, status="rejected", message=message, seed=ctx.seed,
-                       sandbox=ctx.sandbox.name, grader_version=__version__,
-                       started_at=datetime.now(UTC).isoformat(timespec="seconds"))
+    return GradeResult(
+        submission=name,
+        status="rejected",
+        message=message,
+        seed=ctx.seed,
+        sandbox=ctx.sandbox.name,
+        grader_version=__version__,
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )

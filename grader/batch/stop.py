@@ -91,5 +91,8 @@ def stoppable(inner: Sandbox) -> StoppableSandbox:
 def _wrapper_class(backend: type[Sandbox]) -> type[StoppableSandbox]:
     # ``name`` is a class attribute of every backend, so the wrapper needs a class per
     # backend to report it; one is made the first time a backend is wrapped.
-    return type(f"Stoppable{backend.__name__}", (StoppableSandbox,),
-                {"name": backend.name, "is_security_boundary": backend.is_security_boundary})
+    return type(
+        f"Stoppable{backend.__name__}",
+        (StoppableSandbox,),
+        {"name": backend.name, "is_security_boundary": backend.is_security_boundary},
+    )

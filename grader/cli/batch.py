@@ -39,18 +39,37 @@ def _cores() -> int:
 
 @click.command()
 @click.argument("submissions", type=click.Path(exists=True, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              required=True, help="Folder for the gradebooks, the overview page (index.html) "
-                                  "and one folder of results per student. Rerun to resume.")
-@click.option("--jobs", type=click.IntRange(1, 256), default=_cores, show_default="CPU cores",
-              help="Submissions graded at the same time.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the gradebooks, the overview page (index.html) "
+    "and one folder of results per student. Rerun to resume.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=_cores,
+    show_default="CPU cores",
+    help="Submissions graded at the same time.",
+)
 @sandbox_option
 @steps_option
-@seed_option("The batch's seed (default: chosen by the first run and kept in DIR/batch.json); "
-             "a different seed regrades every submission.")
+@seed_option(
+    "The batch's seed (default: chosen by the first run and kept in DIR/batch.json); "
+    "a different seed regrades every submission."
+)
 @settings_option()
-def batch(submissions: Path, out_dir: Path, jobs: int, sandbox: str, steps_text: str | None,
-          seed: int | None, settings_path: Path | None) -> None:
+def batch(
+    submissions: Path,
+    out_dir: Path,
+    jobs: int,
+    sandbox: str,
+    steps_text: str | None,
+    seed: int | None,
+    settings_path: Path | None,
+) -> None:
     """Grade a class: SUBMISSIONS is a folder (or .zip) with one entry per student.
 
     Canvas and Moodle download names are understood (the student's id is read from them).
@@ -63,13 +82,22 @@ def batch(submissions: Path, out_dir: Path, jobs: int, sandbox: str, steps_text:
         wrapped = stoppable(setup.sandbox)
         try:
             with _sigterm_as_interrupt():
-                summary = run_batch(request, exercise=setup.exercise, rubric=setup.rubric,
-                                    sandbox=wrapped, settings=setup.settings,
-                                    progress=progress)
+                summary = run_batch(
+                    request,
+                    exercise=setup.exercise,
+                    rubric=setup.rubric,
+                    sandbox=wrapped,
+                    settings=setup.settings,
+                    progress=progress,
+                )
         except KeyboardInterrupt:  # outside the grading itself (reading, or the gradebook)
             progress.close()
-            click.secho("interrupted: run the same command again to finish (results "
-                        "already written are kept)", fg="yellow", err=True)
+            click.secho(
+                "interrupted: run the same command again to finish (results "
+                "already written are kept)",
+                fg="yellow",
+                err=True,
+            )
             sys.exit(130)
     progress.close()
     sys.exit(_report(summary, jobs))
@@ -78,6 +106,7 @@ def batch(submissions: Path, out_dir: Path, jobs: int, sandbox: str, steps_text:
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
     """SIGTERM (a closed session, a scheduler's stop) stops the batch as cleanly as Ctrl-C."""
+
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
@@ -92,22 +121,35 @@ def _report(summary: BatchSummary, jobs: int) -> int:
     out = summary.out_dir
     done = summary.up_to_date + summary.graded_now
     if summary.interrupted:
-        click.secho(f"interrupted: {done} of {summary.total} submissions are graded and saved "
-                    f"in {out}; run the same command again to grade the other "
-                    f"{summary.total - done} (finished results are kept)", fg="yellow", err=True)
+        click.secho(
+            f"interrupted: {done} of {summary.total} submissions are graded and saved "
+            f"in {out}; run the same command again to grade the other "
+            f"{summary.total - done} (finished results are kept)",
+            fg="yellow",
+            err=True,
+        )
         return 130
     if summary.stopped:
-        click.secho(f"stopped: {summary.stopped}. Fix the sandbox (`micrograde sandbox check`)"
-                    f", then run the same command again: {done} finished results are kept",
-                    fg="red", err=True)
+        click.secho(
+            f"stopped: {summary.stopped}. Fix the sandbox (`micrograde sandbox check`)"
+            f", then run the same command again: {done} finished results are kept",
+            fg="red",
+            err=True,
+        )
         return 3
-    click.echo(f"{summary.total} submissions: {summary.graded_now} graded now, "
-               f"{summary.up_to_date} up to date; {summary.rejected} rejected "
-               f"(seed {summary.seed}, {jobs} jobs)")
+    click.echo(
+        f"{summary.total} submissions: {summary.graded_now} graded now, "
+        f"{summary.up_to_date} up to date; {summary.rejected} rejected "
+        f"(seed {summary.seed}, {jobs} jobs)"
+    )
     click.echo(f"gradebook: {out / 'gradebook.csv'}")
     click.echo(f"overview: {(out / 'index.html').resolve().as_uri()}")
     if summary.retry:
-        click.secho(f"{summary.retry} submissions could not be graded because the sandbox "
-                    "failed; run the same command again to retry them", fg="red", err=True)
+        click.secho(
+            f"{summary.retry} submissions could not be graded because the sandbox "
+            "failed; run the same command again to retry them",
+            fg="red",
+            err=True,
+        )
         return 3
     return 0

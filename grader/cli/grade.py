@@ -22,21 +22,36 @@ from grader.pipeline import GradeRequest, grade_submission
 
 @click.command()
 @click.argument("submission", type=click.Path(exists=True, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("micrograde-out"), show_default=True,
-              help="Folder for results.json and the HTML report.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("micrograde-out"),
+    show_default=True,
+    help="Folder for results.json and the HTML report.",
+)
 @sandbox_option
 @steps_option
 @seed_option()
 @settings_option()
-def grade(submission: Path, out_dir: Path, sandbox: str, steps_text: str | None,
-          seed: int | None, settings_path: Path | None) -> None:
+def grade(
+    submission: Path,
+    out_dir: Path,
+    sandbox: str,
+    steps_text: str | None,
+    seed: int | None,
+    settings_path: Path | None,
+) -> None:
     """Grade one SUBMISSION: a folder, a .py file, a .zip or an .ipynb notebook."""
     steps = parse_steps(steps_text)
     with grading(sandbox, settings_path) as setup:
-        result = grade_submission(GradeRequest(submission, steps, seed),
-                                  exercise=setup.exercise, rubric=setup.rubric,
-                                  sandbox=setup.sandbox, settings=setup.settings)
+        result = grade_submission(
+            GradeRequest(submission, steps, seed),
+            exercise=setup.exercise,
+            rubric=setup.rubric,
+            sandbox=setup.sandbox,
+            settings=setup.settings,
+        )
     path = write_results(result, out_dir)
     print_summary(result, out_dir)
     click.echo(f"results: {path}")
@@ -60,6 +75,9 @@ def selfcheck(sandbox: str, seed: int | None, settings_path: Path | None) -> Non
         for problem in row.problems:
             click.echo(f"    {problem}")
     ok = all(row.ok for row in rows)
-    click.secho(f"selfcheck {'passed' if ok else 'FAILED'} (seed {rows[0].seed if rows else 0})",
-                fg="green" if ok else "red", bold=True)
+    click.secho(
+        f"selfcheck {'passed' if ok else 'FAILED'} (seed {rows[0].seed if rows else 0})",
+        fg="green" if ok else "red",
+        bold=True,
+    )
     sys.exit(0 if ok else 1)

@@ -29,23 +29,37 @@ def parse_steps(value: str | None) -> tuple[int, ...]:
 
 
 sandbox_option = click.option(
-    "--sandbox", type=click.Choice(CHOICES), default="auto", show_default=True,
+    "--sandbox",
+    type=click.Choice(CHOICES),
+    default="auto",
+    show_default=True,
     help="Where student code runs: docker (isolated), local (a subprocess, not a security "
-         "boundary), or auto (docker when an engine and the image are there, else local "
-         "with a warning).")
+    "boundary), or auto (docker when an engine and the image are there, else local "
+    "with a warning).",
+)
 steps_option = click.option(
-    "--steps", "steps_text", metavar="1,2,...", help="Grade only these steps (default: all five).")
+    "--steps", "steps_text", metavar="1,2,...", help="Grade only these steps (default: all five)."
+)
 
 
-def seed_option(help: str = "Replay a grading with this seed (see results.json); default: "
-                            "a new one.", default: int | None = None) -> Callable[[F], F]:
-    return click.option("--seed", type=click.IntRange(0, MAX_SEED), default=default,
-                        show_default=default is not None, help=help)
+def seed_option(
+    help: str = "Replay a grading with this seed (see results.json); default: a new one.",
+    default: int | None = None,
+) -> Callable[[F], F]:
+    return click.option(
+        "--seed",
+        type=click.IntRange(0, MAX_SEED),
+        default=default,
+        show_default=default is not None,
+        help=help,
+    )
 
 
 def settings_option(what: str = "limits and time budgets") -> Callable[[F], F]:
     return click.option(
-        "--settings", "settings_path", type=click.Path(exists=True, dir_okay=False,
-                                                       path_type=Path),
+        "--settings",
+        "settings_path",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
         help=f"A TOML file overriding {what}: the [limits], [time] and [docker] tables of "
-             "the defaults, same keys (the settings page of the documentation lists them).")
+        "the defaults, same keys (the settings page of the documentation lists them).",
+    )

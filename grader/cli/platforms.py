@@ -14,11 +14,20 @@ from grader.integrations.gradescope_export import export_gradescope as build_zip
 
 
 @click.command()
-@click.option("--submission", type=click.Path(path_type=Path), default=SUBMISSION_DIR,
-              show_default=True, help="The student's files, as Gradescope provides them.")
-@click.option("--results", type=click.Path(dir_okay=False, path_type=Path),
-              default=RESULTS_PATH, show_default=True,
-              help="Where Gradescope reads the results.")
+@click.option(
+    "--submission",
+    type=click.Path(path_type=Path),
+    default=SUBMISSION_DIR,
+    show_default=True,
+    help="The student's files, as Gradescope provides them.",
+)
+@click.option(
+    "--results",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=RESULTS_PATH,
+    show_default=True,
+    help="Where Gradescope reads the results.",
+)
 @seed_option()
 def gradescope(submission: Path, results: Path, seed: int | None) -> None:
     """Grade inside Gradescope's container (local backend) and write its results.json."""
@@ -33,11 +42,14 @@ def export() -> None:
 
 
 @export.command("gradescope")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("autograder.zip"), show_default=True,
-              help="The zip to upload as the assignment's autograder.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("autograder.zip"),
+    show_default=True,
+    help="The zip to upload as the assignment's autograder.",
+)
 def export_gradescope(out: Path) -> None:
     """Write the autograder zip for Gradescope (setup.sh, run_autograder, the grader)."""
     names = build_zip(load_exercise(), out)
-    click.echo(f"{out}: {len(names)} files; upload it in Gradescope's \"Configure "
-               "Autograder\" page")
+    click.echo(f'{out}: {len(names)} files; upload it in Gradescope\'s "Configure Autograder" page')

@@ -42,8 +42,9 @@ class BarProgress:
     def planned(self, to_grade: int, up_to_date: int, reasons: dict[str, int]) -> None:
         click.echo(_plan_line(to_grade, up_to_date, reasons))
         if to_grade:
-            self.bar = click.progressbar(length=to_grade, label="grading", show_eta=True,
-                                         show_pos=True, item_show_func=_show)
+            self.bar = click.progressbar(
+                length=to_grade, label="grading", show_eta=True, show_pos=True, item_show_func=_show
+            )
             self.bar.render_progress()
 
     def finished(self, done: Done) -> None:
@@ -64,13 +65,15 @@ def _plan_line(to_grade: int, up_to_date: int, reasons: dict[str, int]) -> str:
     """``3 to grade, 47 up to date (changed since the last run: content 3)``."""
     line = f"{to_grade} to grade, {up_to_date} up to date"
     if reasons and set(reasons) != {"new"}:
-        line += " (changed since the last run: " + ", ".join(
-            f"{name} {count}" for name, count in reasons.items()) + ")"
+        line += (
+            " (changed since the last run: "
+            + ", ".join(f"{name} {count}" for name, count in reasons.items())
+            + ")"
+        )
     return line
 
 
 def _line(done: Done) -> str:
     if done.status != "graded":
         return f"{done.student}: rejected ({done.duration:.1f} s): {done.message}"
-    return (f"{done.student}: {points(done.score)}/{points(done.max_score)} "
-            f"({done.duration:.1f} s)")
+    return f"{done.student}: {points(done.score)}/{points(done.max_score)} ({done.duration:.1f} s)"

@@ -27,12 +27,18 @@ def sandbox() -> None:
 
 
 @sandbox.command()
-@click.option("--base", metavar="IMAGE",
-              help="Base image with CPython 3.11 (default: python:3.11-slim, or the "
-                   "offline base when no registry answers).")
-@click.option("--offline", is_flag=True,
-              help="Build on micrograde-base:bookworm, made from Debian packages with "
-                   "scripts/build-base-image.sh when it is missing (needs root).")
+@click.option(
+    "--base",
+    metavar="IMAGE",
+    help="Base image with CPython 3.11 (default: python:3.11-slim, or the "
+    "offline base when no registry answers).",
+)
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Build on micrograde-base:bookworm, made from Debian packages with "
+    "scripts/build-base-image.sh when it is missing (needs root).",
+)
 @click.option("--force", is_flag=True, help="Build even if the image exists already.")
 def build(base: str | None, offline: bool, force: bool) -> None:
     """Build the sandbox image this grader's harness needs (tag printed on stdout)."""
@@ -40,8 +46,9 @@ def build(base: str | None, offline: bool, force: bool) -> None:
     from grader.sandbox.image import build_image, expected_tag, plan_build
 
     if base and offline:
-        raise click.UsageError("--base and --offline exclude each other (--offline builds "
-                               "on micrograde-base:bookworm)")
+        raise click.UsageError(
+            "--base and --offline exclude each other (--offline builds on micrograde-base:bookworm)"
+        )
     client = connect_engine()
     exercise = load_exercise()
     try:
@@ -76,11 +83,18 @@ def check(settings_path: Path | None) -> None:
 
 
 @sandbox.command()
-@click.option("--all", "everything", is_flag=True,
-              help="Also remove containers of graders that are still running.")
-@click.option("--images", is_flag=True,
-              help="Also delete micrograde-sandbox images other than the one this grader "
-                   "needs (every harness change builds a new one).")
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Also remove containers of graders that are still running.",
+)
+@click.option(
+    "--images",
+    is_flag=True,
+    help="Also delete micrograde-sandbox images other than the one this grader "
+    "needs (every harness change builds a new one).",
+)
 def clean(everything: bool, images: bool) -> None:
     """Remove sandbox containers and run directories that a killed grader left behind."""
     from grader.sandbox.docker import connect_engine
@@ -93,11 +107,18 @@ def clean(everything: bool, images: bool) -> None:
         tags = remove_stale_images(client, expected_tag(load_exercise())) if images else []
     finally:
         client.close()
-    for line in ([f"removed container {c}" for c in cleaned.containers]
-                 + [f"removed {d}" for d in cleaned.directories]
-                 + [f"removed image {t}" for t in tags]):
+    for line in (
+        [f"removed container {c}" for c in cleaned.containers]
+        + [f"removed {d}" for d in cleaned.directories]
+        + [f"removed image {t}" for t in tags]
+    ):
         click.echo(line)
-    kept = (f"; {cleaned.kept} left to graders still running (--all removes them)"
-            if cleaned.kept else "")
-    click.echo(f"{len(cleaned.containers)} container(s), {len(cleaned.directories)} run "
-               f"director(ies) and {len(tags)} image(s) removed{kept}")
+    kept = (
+        f"; {cleaned.kept} left to graders still running (--all removes them)"
+        if cleaned.kept
+        else ""
+    )
+    click.echo(
+        f"{len(cleaned.containers)} container(s), {len(cleaned.directories)} run "
+        f"director(ies) and {len(tags)} image(s) removed{kept}"
+    )

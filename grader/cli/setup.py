@@ -30,8 +30,9 @@ class Grading:
 
 
 @contextmanager
-def grading(sandbox_choice: str, settings_path: Path | None, *,
-            trusted_code: bool = False) -> Iterator[Grading]:
+def grading(
+    sandbox_choice: str, settings_path: Path | None, *, trusted_code: bool = False
+) -> Iterator[Grading]:
     """Everything a grading command needs; the sandbox is closed on the way out.
 
     ``trusted_code``: the code graded is the exercise's own (``selfcheck``), so the local

@@ -24,10 +24,19 @@ from grader.settings import load_settings
 
 
 @click.command()
-@click.option("--step", type=click.IntRange(min(STEPS), max(STEPS)), required=True,
-              help="The step (1-5) the hand-out is for.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              required=True, help="A new (or empty) folder to write the hand-out into.")
+@click.option(
+    "--step",
+    type=click.IntRange(min(STEPS), max(STEPS)),
+    required=True,
+    help="The step (1-5) the hand-out is for.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="A new (or empty) folder to write the hand-out into.",
+)
 @seed_option("The public seed the answer key is made with.", default=PUBLIC_SEED)
 def handout(step: int, out_dir: Path, seed: int) -> None:
     """Write what students receive for one step: skeleton, public tests, answer key, README."""
@@ -37,8 +46,7 @@ def handout(step: int, out_dir: Path, seed: int) -> None:
 
 
 @click.command()
-@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False,
-                                                     path_type=Path))
+@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @settings_option()
 def check(path: Path, settings_path: Path | None) -> None:
     """Check your work in the hand-out folder PATH (default: here) with its public checks.

@@ -10,8 +10,13 @@ import click
 from grader.models import CheckResult, GradeResult, points
 
 MAX_FAILURES = 3
-_COLOURS = {"passed": "green", "failed": "red", "error": "red", "timeout": "magenta",
-            "not_run": "bright_black"}
+_COLOURS = {
+    "passed": "green",
+    "failed": "red",
+    "error": "red",
+    "timeout": "magenta",
+    "not_run": "bright_black",
+}
 
 
 def print_summary(result: GradeResult, out_dir: Path | None = None) -> None:
@@ -19,17 +24,21 @@ def print_summary(result: GradeResult, out_dir: Path | None = None) -> None:
         click.secho(f"{result.submission}: rejected: {result.message}", fg="red", bold=True)
         _report_link(out_dir)
         return
-    click.secho(f"{result.submission}: {points(result.score)}/{points(result.max_score)} "
-                f"(seed {result.seed}, {result.sandbox} sandbox, {result.duration:.1f} s)",
-                bold=True)
+    click.secho(
+        f"{result.submission}: {points(result.score)}/{points(result.max_score)} "
+        f"(seed {result.seed}, {result.sandbox} sandbox, {result.duration:.1f} s)",
+        bold=True,
+    )
     for step in result.steps:
         if not step.graded:
             continue
         passed = sum(c.status == "passed" for c in step.checks)
         colour = "green" if passed == len(step.checks) else "yellow" if passed else "red"
-        click.secho(f"  step {step.step} {step.title:<24} {points(step.score):>5}/"
-                    f"{points(step.max_score):<4} {passed}/{len(step.checks)} checks",
-                    fg=colour)
+        click.secho(
+            f"  step {step.step} {step.title:<24} {points(step.score):>5}/"
+            f"{points(step.max_score):<4} {passed}/{len(step.checks)} checks",
+            fg=colour,
+        )
     failures = [c for s in result.steps if s.graded for c in s.checks if c.status != "passed"]
     for check in failures[:MAX_FAILURES]:
         click.echo(_failure_line(check))
@@ -46,15 +55,19 @@ def _report_link(out_dir: Path | None) -> None:
 def print_check_summary(result: GradeResult) -> None:
     """A student's view: the score per step and, under each step, its first failure."""
     if result.status == "rejected":
-        click.secho(f"{result.submission}: could not be checked: {result.message}",
-                    fg="red", bold=True)
+        click.secho(
+            f"{result.submission}: could not be checked: {result.message}", fg="red", bold=True
+        )
         return
     graded = [c for s in result.steps if s.graded for c in s.checks]
     passed = sum(c.status == "passed" for c in graded)
-    click.secho(f"{result.submission}: {passed} of {len(graded)} public checks passed, "
-                f"{points(result.score)}/{points(result.max_score)} points "
-                f"({result.duration:.1f} s)", bold=True,
-                fg="green" if passed == len(graded) else None)
+    click.secho(
+        f"{result.submission}: {passed} of {len(graded)} public checks passed, "
+        f"{points(result.score)}/{points(result.max_score)} points "
+        f"({result.duration:.1f} s)",
+        bold=True,
+        fg="green" if passed == len(graded) else None,
+    )
     for step in result.steps:
         if not step.graded:
             continue
@@ -62,8 +75,9 @@ def print_check_summary(result: GradeResult) -> None:
         colour = "green" if ok == len(step.checks) else "yellow" if ok else "red"
         counts = f"{ok}/{len(step.checks)}"
         earned = f"{points(step.score)}/{points(step.max_score)}"
-        click.secho(f"  step {step.step} {step.title:<24} {counts:>5} checks {earned:>9} points",
-                    fg=colour)
+        click.secho(
+            f"  step {step.step} {step.title:<24} {counts:>5} checks {earned:>9} points", fg=colour
+        )
         failed = [c for c in step.checks if c.status != "passed"]
         if failed:  # the first one only: the counts above say how many more there are
             click.echo("  " + _failure_line(failed[0]))

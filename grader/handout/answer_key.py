@@ -47,9 +47,15 @@ PUBLIC_SEED = 20251
 FLOAT_DIGITS = 10
 NOT_IN_KEY = "answer-key entry (this check is run by the grader only)"
 
-def build_answer_key(exercise: Exercise, rubric: Rubric, seed: int = PUBLIC_SEED, *,
-                     steps: tuple[int, ...] | None = None,
-                     hidden: bool = False) -> dict[str, Any]:
+
+def build_answer_key(
+    exercise: Exercise,
+    rubric: Rubric,
+    seed: int = PUBLIC_SEED,
+    *,
+    steps: tuple[int, ...] | None = None,
+    hidden: bool = False,
+) -> dict[str, Any]:
     """The key for ``steps`` (default: all the exercise holds), public checks only.
 
     ``hidden=True`` keys hidden checks too: for developers' own runs, never for a hand-out.
@@ -60,8 +66,11 @@ def build_answer_key(exercise: Exercise, rubric: Rubric, seed: int = PUBLIC_SEED
             continue
         run = run_reference(exercise, check, seed, None, own_givens=True)
         if not _replays_into_values(run.records):
-            checks[check.id] = [_stable(record) for record in run.records
-                                if record["role"] not in ("given", "expect")]
+            checks[check.id] = [
+                _stable(record)
+                for record in run.records
+                if record["role"] not in ("given", "expect")
+            ]
     return {"schema": KEY_SCHEMA, "seed": seed, "checks": checks}
 
 
@@ -119,23 +128,28 @@ class AnswerKeyExpectations:
         """The ids of the checks the key can answer."""
         return frozenset(self.key["checks"])
 
-    def expected(self, check: Check, givens: Mapping[str, Any] | None,
-                 seed: int) -> ReferenceRun:
+    def expected(self, check: Check, givens: Mapping[str, Any] | None, seed: int) -> ReferenceRun:
         if seed != self.key["seed"]:
-            raise ConfigError(f"the answer key holds what the reference computed with seed "
-                              f"{self.key['seed']}, so it cannot judge a run with seed {seed}")
+            raise ConfigError(
+                f"the answer key holds what the reference computed with seed "
+                f"{self.key['seed']}, so it cannot judge a run with seed {seed}"
+            )
         records = self.key["checks"].get(check.id)
         if records is None:
             return ReferenceRun((), missing_given=NOT_IN_KEY)
         return ReferenceRun(tuple(records), trust_expects=True)
 
 
-def restrict_to_key(exercise: Exercise, rubric: Rubric,
-                    key: AnswerKeyExpectations) -> tuple[Exercise, Rubric]:
+def restrict_to_key(
+    exercise: Exercise, rubric: Rubric, key: AnswerKeyExpectations
+) -> tuple[Exercise, Rubric]:
     """The exercise and rubric cut down to the checks ``key`` answers (the rest never run)."""
     keyed = key.checks
     exercise = replace(exercise, checks=tuple(c for c in exercise.checks if c.id in keyed))
-    steps = {step: replace(found, entries={cid: entry for cid, entry in found.entries.items()
-                                           if cid in keyed})
-             for step, found in rubric.steps.items()}
+    steps = {
+        step: replace(
+            found, entries={cid: entry for cid, entry in found.entries.items() if cid in keyed}
+        )
+        for step, found in rubric.steps.items()
+    }
     return exercise, Rubric(steps)

@@ -39,14 +39,18 @@ _HEADER = re.compile(r"^\s*\[")
 
 # -- building --------------------------------------------------------------------------------
 
-def build_handout(exercise: Exercise, rubric: Rubric, step: int, out: Path,
-                  seed: int = PUBLIC_SEED) -> Path:
+
+def build_handout(
+    exercise: Exercise, rubric: Rubric, step: int, out: Path, seed: int = PUBLIC_SEED
+) -> Path:
     """Write the hand-out of ``step`` into ``out`` (which must be new or empty)."""
     if step not in STEPS:
         raise ConfigError(f"there is no step {step}: steps are numbered 1 to 5")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ConfigError(f"{out} already exists and is not an empty folder: choose a new "
-                          "one, so that nobody's work is overwritten")
+        raise ConfigError(
+            f"{out} already exists and is not an empty folder: choose a new "
+            "one, so that nobody's work is overwritten"
+        )
     files = handout_files(exercise, rubric, step, seed)
     for name, content in sorted(files.items()):
         target = out / name
@@ -55,8 +59,9 @@ def build_handout(exercise: Exercise, rubric: Rubric, step: int, out: Path,
     return out
 
 
-def handout_files(exercise: Exercise, rubric: Rubric, step: int,
-                  seed: int = PUBLIC_SEED) -> dict[str, bytes]:
+def handout_files(
+    exercise: Exercise, rubric: Rubric, step: int, seed: int = PUBLIC_SEED
+) -> dict[str, bytes]:
     """Relative path in the hand-out -> content."""
     steps = tuple(range(1, step + 1))
     hidden = hidden_checks(exercise, rubric, steps)
@@ -64,14 +69,20 @@ def handout_files(exercise: Exercise, rubric: Rubric, step: int,
     files.update(_package_files(HARNESS_DIR, "tests/mg_harness"))
     for k in steps:
         path = exercise.step_files[k]
-        files[f"tests/{path.name}"] = strip_tests(path.read_text(encoding="utf-8"),
-                                                  hidden).encode("utf-8")
+        files[f"tests/{path.name}"] = strip_tests(path.read_text(encoding="utf-8"), hidden).encode(
+            "utf-8"
+        )
         files[f"rubrics/step_{k}.toml"] = _public_rubric(exercise, rubric, k, hidden)
     files["tests/conftest.py"] = CONFTEST.encode("utf-8")
     files["pytest.ini"] = PYTEST_INI.encode("utf-8")
     files[".gitignore"] = GITIGNORE.encode("utf-8")
-    marker = {"schema": 1, "step": step, "steps": list(steps), "seed": seed,
-              "grader_version": __version__}
+    marker = {
+        "schema": 1,
+        "step": step,
+        "steps": list(steps),
+        "seed": seed,
+        "grader_version": __version__,
+    }
     files[HANDOUT_MARKER] = (json.dumps(marker, indent=1, sort_keys=True) + "\n").encode()
     key = _shipped_key(exercise, rubric, files, seed)
     files[KEY_FILE] = answer_key_json(key)
@@ -79,8 +90,9 @@ def handout_files(exercise: Exercise, rubric: Rubric, step: int,
     return files
 
 
-def _shipped_key(exercise: Exercise, rubric: Rubric, files: dict[str, bytes],
-                 seed: int) -> dict[str, Any]:
+def _shipped_key(
+    exercise: Exercise, rubric: Rubric, files: dict[str, bytes], seed: int
+) -> dict[str, Any]:
     """The answer key, computed by the very test functions the hand-out ships.
 
     They are imported back from a scratch copy of the hand-out, so the key always matches
@@ -99,27 +111,34 @@ def _shipped_key(exercise: Exercise, rubric: Rubric, files: dict[str, bytes],
 
 
 def hidden_checks(exercise: Exercise, rubric: Rubric, steps: tuple[int, ...]) -> set[str]:
-    return {check.id for check in exercise.steps_checks(steps)
-            if rubric.entry(check.step, check.id).visibility == "hidden"}
+    return {
+        check.id
+        for check in exercise.steps_checks(steps)
+        if rubric.entry(check.step, check.id).visibility == "hidden"
+    }
 
 
 def _package_files(folder: Path, prefix: str) -> dict[str, bytes]:
     return {f"{prefix}/{path.name}": path.read_bytes() for path in sorted(folder.glob("*.py"))}
 
 
-def _step_notes(exercise: Exercise, rubric: Rubric, step: int, key: dict[str, Any],
-                hidden: set[str]) -> dict[str, Any]:
+def _step_notes(
+    exercise: Exercise, rubric: Rubric, step: int, key: dict[str, Any], hidden: set[str]
+) -> dict[str, Any]:
     """What the README says about the step: its title, methods to write, checks."""
     entries = rubric.steps[step].entries
     public = [check for check in exercise.steps_checks((step,)) if check.id not in hidden]
     return {
         "title": rubric.steps[step].title or STEP_TITLES[step],
         "stubs": stubs_of(exercise.skeleton_dir(step) / "micrograd"),
-        "checks": [(entries[c.id].title, entries[c.id].points, c.id in key["checks"])
-                   for c in public],
+        "checks": [
+            (entries[c.id].title, entries[c.id].points, c.id in key["checks"]) for c in public
+        ],
         "hidden": len(hidden),
-        "skipped": sum(c.id not in key["checks"] and c.id not in hidden
-                       for c in exercise.steps_checks(tuple(range(1, step + 1)))),
+        "skipped": sum(
+            c.id not in key["checks"] and c.id not in hidden
+            for c in exercise.steps_checks(tuple(range(1, step + 1)))
+        ),
         "seed": key["seed"],
     }
 
@@ -129,15 +148,20 @@ def stubs_of(package: Path) -> list[tuple[str, str]]:
     found = []
     for path in sorted(package.glob("*.py")):
         for node in ast.walk(syntax.parse(path.read_text(encoding="utf-8"), path.name)):
-            if (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
-                    and isinstance(node.exc.func, ast.Name)
-                    and node.exc.func.id == "NotImplementedError" and node.exc.args
-                    and isinstance(node.exc.args[0], ast.Constant)):
+            if (
+                isinstance(node, ast.Raise)
+                and isinstance(node.exc, ast.Call)
+                and isinstance(node.exc.func, ast.Name)
+                and node.exc.func.id == "NotImplementedError"
+                and node.exc.args
+                and isinstance(node.exc.args[0], ast.Constant)
+            ):
                 found.append((node.lineno, str(node.exc.args[0].value), path.name))
     return [(message, name) for _, message, name in sorted(found, key=lambda f: (f[2], f[0]))]
 
 
 # -- cutting hidden checks out -----------------------------------------------------------
+
 
 def strip_tests(source: str, hidden: set[str]) -> str:
     """``source`` without the ``test_<id>`` functions of ``hidden`` checks (helpers stay).
@@ -146,15 +170,19 @@ def strip_tests(source: str, hidden: set[str]) -> str:
     remains is kept as written; imports that only the removed tests used go too.
     """
     tree = syntax.parse(source)
-    removed = [node for node in tree.body
-               if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-               and node.name.startswith("test_") and node.name[5:] in hidden]
+    removed = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.name.startswith("test_")
+        and node.name[5:] in hidden
+    ]
     lines = source.splitlines(keepends=True)
     for node in sorted(removed, key=lambda n: n.lineno, reverse=True):
         start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
         while start > 0 and lines[start - 1].lstrip().startswith("#"):
             start -= 1  # a comment right above a test belongs to it
-        del lines[start:node.end_lineno]
+        del lines[start : node.end_lineno]
     stripped = _drop_unused_imports("".join(lines), _used_names(tree))
     _require_sound(stripped, {node.name for node in removed})
     return _tidy_blank_lines(stripped)
@@ -172,13 +200,16 @@ def _drop_unused_imports(source: str, used_before: set[str]) -> str:
     for node in reversed(tree.body):
         if not isinstance(node, ast.Import | ast.ImportFrom):
             continue
-        kept = [alias for alias in node.names
-                if _bound(alias) in used or _bound(alias) not in used_before]
+        kept = [
+            alias
+            for alias in node.names
+            if _bound(alias) in used or _bound(alias) not in used_before
+        ]
         if len(kept) == len(node.names):
             continue
         end = node.end_lineno or node.lineno
         node.names = kept
-        lines[node.lineno - 1:end] = [ast.unparse(node) + "\n"] if kept else []
+        lines[node.lineno - 1 : end] = [ast.unparse(node) + "\n"] if kept else []
     return "".join(lines)
 
 
@@ -214,12 +245,18 @@ def _public_rubric(exercise: Exercise, rubric: Rubric, step: int, hidden: set[st
         else:
             sections[-1].append(line)
     drop = {f"[checks.{check_id}]" for check_id in hidden}
-    text = "".join(line for section in sections
-                   if not section or _header_of(section) not in drop for line in section)
+    text = "".join(
+        line
+        for section in sections
+        if not section or _header_of(section) not in drop
+        for line in section
+    )
     expected = set(rubric.steps[step].entries) - hidden
     if set(tomllib.loads(text).get("checks", {})) != expected:
-        raise ExerciseError(f"{path}: could not cut the hidden checks out of this rubric; "
-                            "write each check as one [checks.<id>] table")
+        raise ExerciseError(
+            f"{path}: could not cut the hidden checks out of this rubric; "
+            "write each check as one [checks.<id>] table"
+        )
     return _tidy_blank_lines(text).encode("utf-8")
 
 
@@ -228,8 +265,8 @@ def _trailing_comments(section: list[str]) -> list[str]:
     count = 0
     while count < len(section) and section[-1 - count].lstrip().startswith("#"):
         count += 1
-    carried = section[len(section) - count:]
-    del section[len(section) - count:]
+    carried = section[len(section) - count :]
+    del section[len(section) - count :]
     return carried
 
 
@@ -288,11 +325,14 @@ def readme(step: int, notes: dict[str, Any]) -> bytes:
 
 def _readme_todo(step: int, stubs: list[tuple[str, str]]) -> str:
     done = " The work of the earlier steps is already in place." if step > 1 else ""
-    items = "\n".join(f"- {_stub_phrase(message)}, in `micrograd/{name}`"
-                      for message, name in stubs)
-    return (f"## What to do\n\nYour code lives in `micrograd/`.{done} For this step, write "
-            "these methods; each of them now stops with `raise NotImplementedError(...)`:\n\n"
-            f"{items}\n\nThe comments next to each one say what it must do.")
+    items = "\n".join(
+        f"- {_stub_phrase(message)}, in `micrograd/{name}`" for message, name in stubs
+    )
+    return (
+        f"## What to do\n\nYour code lives in `micrograd/`.{done} For this step, write "
+        "these methods; each of them now stops with `raise NotImplementedError(...)`:\n\n"
+        f"{items}\n\nThe comments next to each one say what it must do."
+    )
 
 
 def _stub_phrase(message: str) -> str:
@@ -331,23 +371,38 @@ checks of the earlier steps should pass from the start.
 
 
 def _readme_grader(hidden: int, skipped: int) -> str:
-    more = (f"- It also runs {hidden} hidden check{'s' if hidden != 1 else ''} that are not "
-            "in this folder. They try the same methods on other cases.\n") if hidden else ""
-    skips = ("- Some checks here are skipped, with the note \"only the grader checks it\": "
-             "they need numbers that your own code works out or picks at random (such as the "
-             "order topo_sort returns, or a network's starting weights), so no answer key can "
-             "hold their results. The grader runs them.\n") if skipped else ""
+    more = (
+        (
+            f"- It also runs {hidden} hidden check{'s' if hidden != 1 else ''} that are not "
+            "in this folder. They try the same methods on other cases.\n"
+        )
+        if hidden
+        else ""
+    )
+    skips = (
+        (
+            '- Some checks here are skipped, with the note "only the grader checks it": '
+            "they need numbers that your own code works out or picks at random (such as the "
+            "order topo_sort returns, or a network's starting weights), so no answer key can "
+            "hold their results. The grader runs them.\n"
+        )
+        if skipped
+        else ""
+    )
     return (
         "## What the grader does on top\n\n"
         "- It runs the same checks with new random inputs every time, so your code has to "
         "compute the answers: numbers copied from `answer_key.json` will not pass.\n"
         f"{more}{skips}"
         "- Numbers are compared with a small tolerance, so any correct way of computing "
-        "them passes.")
+        "them passes."
+    )
 
 
 def _readme_checks(step: int, checks: list[tuple[str, float, bool]]) -> str:
-    rows = "\n".join(f"- {title} ({points:g} point{'s' if points != 1 else ''})"
-                     + ("" if keyed else ": checked by the grader only")
-                     for title, points, keyed in checks)
+    rows = "\n".join(
+        f"- {title} ({points:g} point{'s' if points != 1 else ''})"
+        + ("" if keyed else ": checked by the grader only")
+        for title, points, keyed in checks
+    )
     return f"## The checks of step {step}\n\n{rows}"

@@ -41,11 +41,21 @@ def check_handout(root: Path, settings: Settings) -> tuple[GradeResult, Path]:
         with tempfile.TemporaryDirectory(prefix="micrograde-check-") as scratch:
             # Only the student's package is graded, not the tests and harness beside it.
             source = Path(scratch) / root.name
-            shutil.copytree(root / "micrograd", source / "micrograd", symlinks=True,
-                            ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(
+                root / "micrograd",
+                source / "micrograd",
+                symlinks=True,
+                ignore=shutil.ignore_patterns("__pycache__"),
+            )
             request = GradeRequest(source, exercise.steps, seed, name=root.name)
-            result = grade_submission(request, exercise=keyed, rubric=rubric, sandbox=sandbox,
-                                      settings=settings, expectations=expectations)
+            result = grade_submission(
+                request,
+                exercise=keyed,
+                rubric=rubric,
+                sandbox=sandbox,
+                settings=settings,
+                expectations=expectations,
+            )
     finally:
         sandbox.close()
     out_dir = root / REPORT_DIR
@@ -54,10 +64,14 @@ def check_handout(root: Path, settings: Settings) -> tuple[GradeResult, Path]:
 
 
 def _require_handout(root: Path) -> None:
-    missing = [name for name in (HANDOUT_MARKER, KEY_FILE, "micrograd", "tests", "rubrics")
-               if not (root / name).exists()]
+    missing = [
+        name
+        for name in (HANDOUT_MARKER, KEY_FILE, "micrograd", "tests", "rubrics")
+        if not (root / name).exists()
+    ]
     if missing:
         raise ConfigError(
             f"{root} is not a micrograd hand-out folder (it has no {', '.join(missing)}): run "
             "`micrograde check` in the folder you were given for your step, the one that "
-            "holds micrograd/, tests/ and answer_key.json, or give that folder's path")
+            "holds micrograd/, tests/ and answer_key.json, or give that folder's path"
+        )

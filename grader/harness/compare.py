@@ -28,12 +28,14 @@ class Mismatch:
 
     def sentence(self, name: str) -> str:
         where = f"{name}{self.path}"
-        return (f"{where}: expected {describe(self.expected)}, got {describe(self.actual)}"
-                + (f" ({self.reason})" if self.reason else ""))
+        return f"{where}: expected {describe(self.expected)}, got {describe(self.actual)}" + (
+            f" ({self.reason})" if self.reason else ""
+        )
 
 
-def compare(expected: Any, actual: Any, tol: tuple[float, float] = DEFAULT_TOL,
-            path: str = "") -> Mismatch | None:
+def compare(
+    expected: Any, actual: Any, tol: tuple[float, float] = DEFAULT_TOL, path: str = ""
+) -> Mismatch | None:
     """The first difference between ``expected`` and ``actual``, or None when they agree."""
     if is_number(expected):
         return _compare_numbers(expected, actual, tol, path)
@@ -46,8 +48,9 @@ def compare(expected: Any, actual: Any, tol: tuple[float, float] = DEFAULT_TOL,
     return None
 
 
-def _compare_numbers(expected: Any, actual: Any, tol: tuple[float, float],
-                     path: str) -> Mismatch | None:
+def _compare_numbers(
+    expected: Any, actual: Any, tol: tuple[float, float], path: str
+) -> Mismatch | None:
     if not is_number(actual):
         return Mismatch(path, expected, actual, _type_note(expected, actual))
     want, got = as_float(expected), as_float(actual)
@@ -60,13 +63,15 @@ def _compare_numbers(expected: Any, actual: Any, tol: tuple[float, float],
     return Mismatch(path, expected, actual, f"tolerance: relative {tol[0]:g}, absolute {tol[1]:g}")
 
 
-def _compare_lists(expected: list[Any], actual: Any, tol: tuple[float, float],
-                   path: str) -> Mismatch | None:
+def _compare_lists(
+    expected: list[Any], actual: Any, tol: tuple[float, float], path: str
+) -> Mismatch | None:
     if type(actual) is not list:
         return Mismatch(path, expected, actual, "expected a list")
     if len(actual) != len(expected):
-        return Mismatch(path, expected, actual,
-                        f"expected {len(expected)} items, got {len(actual)}")
+        return Mismatch(
+            path, expected, actual, f"expected {len(expected)} items, got {len(actual)}"
+        )
     for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
         found = compare(want, got, tol, f"{path}[{index}]")
         if found:
@@ -74,12 +79,14 @@ def _compare_lists(expected: list[Any], actual: Any, tol: tuple[float, float],
     return None
 
 
-def _compare_maps(expected: dict[str, Any], actual: Any, tol: tuple[float, float],
-                  path: str) -> Mismatch | None:
+def _compare_maps(
+    expected: dict[str, Any], actual: Any, tol: tuple[float, float], path: str
+) -> Mismatch | None:
     if type(actual) is not dict or type(actual.get("$map")) is not list:
         return Mismatch(path, expected, actual, "expected a mapping")
-    got = {str(pair[0]): pair[1] for pair in actual["$map"]
-           if type(pair) is list and len(pair) == 2}
+    got = {
+        str(pair[0]): pair[1] for pair in actual["$map"] if type(pair) is list and len(pair) == 2
+    }
     for key, want in expected["$map"]:
         if key not in got:
             return Mismatch(f"{path}[{key!r}]", want, None, "missing")

@@ -95,8 +95,9 @@ def describe(value: Any, limit: int = 200) -> str:
             return str(value["$int"])
         if "$map" in value:
             pairs = value["$map"] if type(value["$map"]) is list else []
-            inner = ", ".join(f"{p[0]}: {describe(p[1], 40)}" for p in pairs
-                              if type(p) is list and len(p) == 2)
+            inner = ", ".join(
+                f"{p[0]}: {describe(p[1], 40)}" for p in pairs if type(p) is list and len(p) == 2
+            )
             return _clip("{" + inner + "}", limit)
     if type(value) is float:
         return _clip(f"{value:.10g}", limit)

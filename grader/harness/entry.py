@@ -23,15 +23,37 @@ def main() -> int:
 
     steps = os.path.join(here, "steps")
     files = [os.path.join(steps, name) for name in job["files"]]
-    return int(pytest.main([
-        *files,
-        "-c", os.path.join(here, "pytest.ini"), "--rootdir", here,
-        "--noconftest", "-p", "no:cacheprovider", "-p", "no:stepwise",
-        "-p", "mg_harness.plugin",
-        "-p", "pytest_jsonreport.plugin", "--json-report", "--json-report-file=none",
-        "--json-report-omit", "collectors", "log", "warnings", "keywords",
-        "--import-mode=importlib", "-q", "--tb=short", "--no-header",
-    ]))
+    return int(
+        pytest.main(
+            [
+                *files,
+                "-c",
+                os.path.join(here, "pytest.ini"),
+                "--rootdir",
+                here,
+                "--noconftest",
+                "-p",
+                "no:cacheprovider",
+                "-p",
+                "no:stepwise",
+                "-p",
+                "mg_harness.plugin",
+                "-p",
+                "pytest_jsonreport.plugin",
+                "--json-report",
+                "--json-report-file=none",
+                "--json-report-omit",
+                "collectors",
+                "log",
+                "warnings",
+                "keywords",
+                "--import-mode=importlib",
+                "-q",
+                "--tb=short",
+                "--no-header",
+            ]
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -49,13 +49,16 @@ def _student_frames(tb: TracebackType | None, workspace: str) -> list[dict[str, 
         code = tb.tb_frame.f_code
         filename = code.co_filename
         if filename.startswith((workspace, "<notebook cell")):
-            frames.append({
-                "file": filename[len(workspace):].lstrip("/") if filename.startswith(workspace)
-                else filename,
-                "line": tb.tb_lineno,
-                "function": getattr(code, "co_qualname", code.co_name),
-                "code": linecache.getline(filename, tb.tb_lineno).strip()[:300],
-            })
+            frames.append(
+                {
+                    "file": filename[len(workspace) :].lstrip("/")
+                    if filename.startswith(workspace)
+                    else filename,
+                    "line": tb.tb_lineno,
+                    "function": getattr(code, "co_qualname", code.co_name),
+                    "code": linecache.getline(filename, tb.tb_lineno).strip()[:300],
+                }
+            )
         tb = tb.tb_next
     return frames
 

@@ -20,8 +20,12 @@ from .encode import describe, encode
 PROBE_GRAD = 1.5
 UNNAMED = "?"
 
-OP_METHODS = {"+": "Value.__add__", "*": "Value.__mul__", "tanh": "Value.tanh",
-              "ReLU": "Value.relu"}
+OP_METHODS = {
+    "+": "Value.__add__",
+    "*": "Value.__mul__",
+    "tanh": "Value.tanh",
+    "ReLU": "Value.relu",
+}
 
 
 def method_for_op(op: Any) -> str:
@@ -130,8 +134,9 @@ def topological(expected: Mapping[str, Any]) -> list[str]:
     return order
 
 
-def compare_graph(expected: Mapping[str, Any], actual: Any, output: str,
-                  tol: tuple[float, float] = DEFAULT_TOL) -> GraphFinding | None:
+def compare_graph(
+    expected: Mapping[str, Any], actual: Any, output: str, tol: tuple[float, float] = DEFAULT_TOL
+) -> GraphFinding | None:
     """The first node (forward, then backward) where ``actual`` differs from ``expected``."""
     got = _index(actual)
     want = {n["name"]: n for n in expected["nodes"]}
@@ -154,8 +159,9 @@ def _index(actual: Any) -> dict[str, Any]:
     return {n["name"]: n for n in nodes if type(n) is dict and type(n.get("name")) is str}
 
 
-def _forward_finding(want: Mapping[str, Any], got: Any,
-                     tol: tuple[float, float]) -> GraphFinding | None:
+def _forward_finding(
+    want: Mapping[str, Any], got: Any, tol: tuple[float, float]
+) -> GraphFinding | None:
     name, method = want["name"], method_for_op(want["op"])
     if got is None:
         return GraphFinding(name, method, f"node {name} was not recorded")
@@ -163,54 +169,84 @@ def _forward_finding(want: Mapping[str, Any], got: Any,
         return None  # a leaf's value is whatever the test gave it
     mismatch = compare(want["data"], got.get("data"), tol)
     if mismatch:
-        return GraphFinding(name, method, f"the forward value of node {name} "
-                            f"({_formula(want)}) should be {describe(want['data'])}, got "
-                            f"{describe(got.get('data'))}")
+        return GraphFinding(
+            name,
+            method,
+            f"the forward value of node {name} "
+            f"({_formula(want)}) should be {describe(want['data'])}, got "
+            f"{describe(got.get('data'))}",
+        )
     if got.get("op") != want["op"]:
-        return GraphFinding(name, method, f"node {name} ({_formula(want)}) should be labelled "
-                            f"{describe(want['op'])}, got {describe(got.get('op'))}")
+        return GraphFinding(
+            name,
+            method,
+            f"node {name} ({_formula(want)}) should be labelled "
+            f"{describe(want['op'])}, got {describe(got.get('op'))}",
+        )
     kids = got.get("children")
     if sorted(want["children"]) != kids:
         shown = ", ".join(map(str, kids)) if type(kids) is list else describe(kids)
-        return GraphFinding(name, method, f"the children (prev) of node {name} should be "
-                            f"{{{', '.join(want['children'])}}}, got {{{shown}}}")
+        return GraphFinding(
+            name,
+            method,
+            f"the children (prev) of node {name} should be "
+            f"{{{', '.join(want['children'])}}}, got {{{shown}}}",
+        )
     return None
 
 
-def _gradient_finding(name: str, want: Mapping[str, Any], got: Mapping[str, Any], output: str,
-                      tol: tuple[float, float]) -> GraphFinding | None:
+def _gradient_finding(
+    name: str,
+    want: Mapping[str, Any],
+    got: Mapping[str, Any],
+    output: str,
+    tol: tuple[float, float],
+) -> GraphFinding | None:
     mismatch = compare(want[name]["grad"], got[name].get("grad"), tol)
     if mismatch is None:
         return None
-    grads = (f"expected {name}.grad = {describe(want[name]['grad'])}, "
-             f"got {describe(got[name].get('grad'))}")
+    grads = (
+        f"expected {name}.grad = {describe(want[name]['grad'])}, "
+        f"got {describe(got[name].get('grad'))}"
+    )
     if name == output:
-        return GraphFinding(name, "Value.backward",
-                            f"the output's own gradient is wrong ({grads}): backward() must "
-                            "start by setting self.grad = 1")
+        return GraphFinding(
+            name,
+            "Value.backward",
+            f"the output's own gradient is wrong ({grads}): backward() must "
+            "start by setting self.grad = 1",
+        )
     consumers = [n for n in want.values() if name in n["children"]]
     for consumer in consumers:
         finding = _probe_finding(consumer, name, got.get(consumer["name"]), tol)
         if finding:
             return GraphFinding(name, finding[0], f"{grads}. {finding[1]}", consumer["name"])
-    return GraphFinding(name, "Value.backward", (
-        f"{grads}. Every operator's own backward gives the right local gradient, so the "
-        f"contributions are not all arriving: node {name} is used by "
-        f"{', '.join(c['name'] for c in consumers)}. Check that each _backward adds to the "
-        "gradient (+=) rather than overwriting it, and that backward() calls _backward on "
-        "every node once, in reverse topological order."))
+    return GraphFinding(
+        name,
+        "Value.backward",
+        (
+            f"{grads}. Every operator's own backward gives the right local gradient, so the "
+            f"contributions are not all arriving: node {name} is used by "
+            f"{', '.join(c['name'] for c in consumers)}. Check that each _backward adds to the "
+            "gradient (+=) rather than overwriting it, and that backward() calls _backward on "
+            "every node once, in reverse topological order."
+        ),
+    )
 
 
-def _probe_finding(consumer: Mapping[str, Any], child: str, got: Any,
-                   tol: tuple[float, float]) -> tuple[str, str] | None:
+def _probe_finding(
+    consumer: Mapping[str, Any], child: str, got: Any, tol: tuple[float, float]
+) -> tuple[str, str] | None:
     method = method_for_op(consumer["op"]) + " (its _backward)"
     formula = _formula(consumer)
     probe = got.get("probe") if type(got) is dict else None
     if type(probe) is not dict:
         return method, f"The backward of node {consumer['name']} ({formula}) was not recorded."
     if "error" in probe:
-        return method, (f"Calling the backward of node {consumer['name']} ({formula}) raised "
-                        f"{describe(probe['error'])}.")
+        return method, (
+            f"Calling the backward of node {consumer['name']} ({formula}) raised "
+            f"{describe(probe['error'])}."
+        )
     want = consumer["probe"]["grads"].get(child)
     have = probe.get("grads", {}).get(child) if type(probe.get("grads")) is dict else None
     mismatch: Mismatch | None = compare(want, have, tol)
@@ -219,7 +255,8 @@ def _probe_finding(consumer: Mapping[str, Any], child: str, got: Any,
     return method, (
         f"The backward of node {consumer['name']} ({formula}) alone, with "
         f"{consumer['name']}.grad = {PROBE_GRAD} and every other grad at 0, gives "
-        f"{child}.grad = {describe(have)}; the chain rule gives {describe(want)}.")
+        f"{child}.grad = {describe(have)}; the chain rule gives {describe(want)}."
+    )
 
 
 def _formula(node: Mapping[str, Any]) -> str:

@@ -62,9 +62,14 @@ def load_key(path: Path) -> dict[str, Any]:
     if type(key) is not dict or key.get("schema") != KEY_SCHEMA:
         raise KeyFileError(f"{path} is not an answer key of schema {KEY_SCHEMA}")
     checks = key.get("checks")
-    if type(key.get("seed")) is not int or type(checks) is not dict or not all(
+    if (
+        type(key.get("seed")) is not int
+        or type(checks) is not dict
+        or not all(
             type(records) is list and all(type(r) is dict for r in records)
-            for records in checks.values()):
+            for records in checks.values()
+        )
+    ):
         raise KeyFileError(f"{path} is damaged: get a fresh copy from the hand-out")
     return key
 
@@ -91,8 +96,7 @@ def setup(config: pytest.Config, root: Path, key: Mapping[str, Any] | None = Non
             raise pytest.UsageError(str(exc)) from None
     _before_installed_packages(str(root))
     loader = Loader(str(root), classes_for(root), [], _ignore)
-    fixtures.install(fixtures.Context(Mode.KEY, int(key["seed"]), loader,
-                                      key=dict(key["checks"])))
+    fixtures.install(fixtures.Context(Mode.KEY, int(key["seed"]), loader, key=dict(key["checks"])))
     manager = config.pluginmanager
     if not manager.is_registered(fixtures):
         manager.register(fixtures, "mg_harness_fixtures")
@@ -110,8 +114,14 @@ def _before_installed_packages(folder: str) -> None:
     ``random.py`` beside it must still not shadow the standard library's.
     """
     paths = [path for path in sys.path if path != folder]
-    at = next((index for index, path in enumerate(paths)
-               if path.endswith(("site-packages", "dist-packages"))), len(paths))
+    at = next(
+        (
+            index
+            for index, path in enumerate(paths)
+            if path.endswith(("site-packages", "dist-packages"))
+        ),
+        len(paths),
+    )
     sys.path[:] = paths[:at] + [folder] + paths[at:]
 
 
@@ -153,12 +163,15 @@ class Reporter:
         self.key: Mapping[str, list[dict[str, Any]]] = key["checks"]
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
-        return [f"micrograd: checking {self.root / PACKAGE} against the answer key "
-                f"(seed {self.seed}); use --tb=short for full tracebacks"]
+        return [
+            f"micrograd: checking {self.root / PACKAGE} against the answer key "
+            f"(seed {self.seed}); use --tb=short for full tracebacks"
+        ]
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item,
-                                  call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, Any, Any]:
         report = yield
         excinfo = call.excinfo
         if report.failed and excinfo is not None and item.config.option.tbstyle == "auto":
@@ -167,8 +180,10 @@ class Reporter:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if terminalreporter.stats.get("skipped"):
-            terminalreporter.write_line("skipped checks are checked by the grader only: they "
-                                        "need data from your own run, which no key can hold")
+            terminalreporter.write_line(
+                "skipped checks are checked by the grader only: they "
+                "need data from your own run, which no key can hold"
+            )
 
     def explain(self, item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:
         check = fixtures.check_id(item.name)
@@ -193,19 +208,25 @@ class Reporter:
         missing = info.get("not_implemented")
         if missing:
             where = f" ({_place(frames[-1])})" if frames else ""
-            return [f"{missing} is not implemented yet{where}",
-                    "  it still raises NotImplementedError: replace that line with your code"]
+            return [
+                f"{missing} is not implemented yet{where}",
+                "  it still raises NotImplementedError: replace that line with your code",
+            ]
         culprit = frames[-1]["function"] if frames else blame
         lines = [f"{info['type']}{f' in {culprit}' if culprit else ''}: {info['message']}"]
         if "cause" in info and info["cause"]["message"] not in info["message"]:
             lines.append(f"  caused by {info['cause']['type']}: {info['cause']['message']}")
-        lines += [f"  {_place(frame)}, in {frame['function']}: {frame['code']}"
-                  for frame in frames[-5:]]
+        lines += [
+            f"  {_place(frame)}, in {frame['function']}: {frame['code']}" for frame in frames[-5:]
+        ]
         return lines
 
     def _input_lines(self, check: str) -> list[str]:
-        inputs = [(r.get("name"), r.get("value")) for r in self.key.get(check, [])
-                  if r.get("role") == "input"]
+        inputs = [
+            (r.get("name"), r.get("value"))
+            for r in self.key.get(check, [])
+            if r.get("role") == "input"
+        ]
         if not inputs:
             return []
         shown = [f"{name} = {describe(value, 80)}" for name, value in inputs[:MAX_INPUTS]]
@@ -226,12 +247,16 @@ def _place(frame: Mapping[str, Any]) -> str:
 def _from_harness(excinfo: pytest.ExceptionInfo[BaseException]) -> bool:
     """An answer-key comparison that failed (an assert in this harness, not the student's)."""
     last = excinfo.traceback[-1] if excinfo.traceback else None
-    return (isinstance(excinfo.value, AssertionError) and last is not None
-            and Path(str(last.path)).resolve().parent == HARNESS_DIR)
+    return (
+        isinstance(excinfo.value, AssertionError)
+        and last is not None
+        and Path(str(last.path)).resolve().parent == HARNESS_DIR
+    )
 
 
-def _test_line(item: pytest.Item,
-               excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, int] | None:
+def _test_line(
+    item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]
+) -> tuple[str, int] | None:
     """The line of the staged test where the failure surfaced (relative to the rootdir)."""
     test_file = Path(str(item.path)).resolve()
     for entry in reversed(excinfo.traceback):

@@ -26,8 +26,13 @@ class MissingClass(Exception):
 class Loader:
     """Hands out the submission's classes, importing each module at most once."""
 
-    def __init__(self, workspace: str, classes: Mapping[str, str], poisoned: list[str],
-                 emit: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(
+        self,
+        workspace: str,
+        classes: Mapping[str, str],
+        poisoned: list[str],
+        emit: Callable[[dict[str, Any]], None],
+    ) -> None:
         self._classes = dict(classes)
         self._poisoned = set(poisoned)
         self._emit = emit
@@ -56,7 +61,8 @@ class Loader:
             raise SubmissionImportError(
                 f"importing {module_name} hung, or stopped the test process, in an earlier "
                 "run, so it was not tried again (an endless loop, exit or crash at import "
-                "time?)")
+                "time?)"
+            )
         failure = self._failures.get(module_name)
         if failure is None:
             self._emit({"kind": "loading", "module": module_name})
@@ -67,8 +73,8 @@ class Loader:
             self._emit({"kind": "loaded", "module": module_name, "ok": failure is None})
         if failure is not None:
             raise SubmissionImportError(
-                f"importing {module_name} failed: {type(failure).__name__}: "
-                f"{_safe_str(failure)}") from failure
+                f"importing {module_name} failed: {type(failure).__name__}: {_safe_str(failure)}"
+            ) from failure
         return self._modules[module_name]
 
 

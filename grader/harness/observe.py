@@ -45,9 +45,15 @@ Sink = Callable[[dict[str, Any]], None]
 class Observer:
     """Collects the observations of one check; see the module docstring for the modes."""
 
-    def __init__(self, check: str, mode: Mode, sink: Sink | None = None,
-                 givens: Mapping[str, Any] | None = None,
-                 key: list[dict[str, Any]] | None = None, own_givens: bool = False) -> None:
+    def __init__(
+        self,
+        check: str,
+        mode: Mode,
+        sink: Sink | None = None,
+        givens: Mapping[str, Any] | None = None,
+        key: list[dict[str, Any]] | None = None,
+        own_givens: bool = False,
+    ) -> None:
         self.check = check
         self.mode = mode
         # A reference run that builds an answer key replays its own data: its expectations
@@ -66,15 +72,27 @@ class Observer:
         """Name the method at fault for the observations that follow (e.g. ``Value.__mul__``)."""
         self._blame = method
 
-    def __call__(self, name: str, value: Any, *, tol: tuple[float, float] | None = None,
-                 blame: str | None = None, plot: str | None = None) -> None:
+    def __call__(
+        self,
+        name: str,
+        value: Any,
+        *,
+        tol: tuple[float, float] | None = None,
+        blame: str | None = None,
+        plot: str | None = None,
+    ) -> None:
         """Record ``value``; the reference's value for the same name is what it must match.
 
         ``plot`` names a chart the report should draw from this series (e.g. ``"loss"``),
         expected against actual, whether or not the check passes.
         """
-        record = {"role": "value", "name": name, "value": encode(value),
-                  "tol": list(tol or DEFAULT_TOL), "blame": blame or self._blame}
+        record = {
+            "role": "value",
+            "name": name,
+            "value": encode(value),
+            "tol": list(tol or DEFAULT_TOL),
+            "blame": blame or self._blame,
+        }
         if plot:
             record["plot"] = plot
         self._emit(record)
@@ -95,21 +113,42 @@ class Observer:
 
     def expect(self, name: str, ok: bool, message: str, *, blame: str | None = None) -> None:
         """A property that must hold; judged by the trusted run (or at home, directly)."""
-        self._emit({"role": "expect", "name": name, "ok": bool(ok), "message": message,
-                    "blame": blame or self._blame})
+        self._emit(
+            {
+                "role": "expect",
+                "name": name,
+                "ok": bool(ok),
+                "message": message,
+                "blame": blame or self._blame,
+            }
+        )
 
     def input(self, name: str, value: Any) -> None:
         """Show ``value`` in the feedback as one of the inputs of this check."""
         if self.mode is Mode.REFERENCE:
             self.records.append({"role": "input", "name": name, "value": encode(value)})
 
-    def graph(self, name: str, nodes: Mapping[str, Any], *, output: str,
-              tol: tuple[float, float] | None = None) -> None:
+    def graph(
+        self,
+        name: str,
+        nodes: Mapping[str, Any],
+        *,
+        output: str,
+        tol: tuple[float, float] | None = None,
+    ) -> None:
         """Record a whole computation graph (after ``backward()``) for node-by-node feedback."""
         if output not in nodes:
             raise HarnessError(f"graph {name!r}: output {output!r} is not one of the nodes")
-        self._emit({"role": "graph", "name": name, "value": graphs.capture(nodes),
-                    "output": output, "tol": list(tol or DEFAULT_TOL), "blame": self._blame})
+        self._emit(
+            {
+                "role": "graph",
+                "name": name,
+                "value": graphs.capture(nodes),
+                "output": output,
+                "tol": list(tol or DEFAULT_TOL),
+                "blame": self._blame,
+            }
+        )
 
     def topo(self, name: str, order: Any, nodes: Mapping[str, Any], *, output: str) -> None:
         """Check a topological order: each node once, after its children, ``output`` last."""
@@ -118,16 +157,22 @@ class Observer:
             seen = [ids.get(id(item), graphs.UNNAMED) for item in order]
         except TypeError:
             seen = []
-            self.expect(name, False, f"topo_sort() returned {describe(encode(order))}, "
-                        "not a list of nodes", blame="Value.topo_sort")
+            self.expect(
+                name,
+                False,
+                f"topo_sort() returned {describe(encode(order))}, not a list of nodes",
+                blame="Value.topo_sort",
+            )
             return
         seen = self.given(name, seen)
         structure = {label: graphs.children_of(node) for label, node in nodes.items()}
-        edges = {label: [ids[id(k)] for k in kids if id(k) in ids]
-                 for label, kids in structure.items()}
+        edges = {
+            label: [ids[id(k)] for k in kids if id(k) in ids] for label, kids in structure.items()
+        }
         problem = topo_problem(seen, edges, output)
-        self.expect(f"{name} is a valid order", problem is None, problem or "",
-                    blame="Value.topo_sort")
+        self.expect(
+            f"{name} is a valid order", problem is None, problem or "", blame="Value.topo_sort"
+        )
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -154,8 +199,9 @@ class Observer:
         if want is None:
             raise AssertionError(f"no answer-key entry for {record['name']!r}: is the key stale?")
         if role == "graph":
-            finding = graphs.compare_graph(want["value"], record["value"], record["output"],
-                                           (want["tol"][0], want["tol"][1]))
+            finding = graphs.compare_graph(
+                want["value"], record["value"], record["output"], (want["tol"][0], want["tol"][1])
+            )
             assert finding is None, f"{finding.message} [{finding.blame}]" if finding else ""
             return
         mismatch = compare(want["value"], record["value"], (want["tol"][0], want["tol"][1]))

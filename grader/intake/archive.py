@@ -61,14 +61,22 @@ def _gather_members(archive: zipfile.ZipFile, limits: IntakeLimits) -> Gathered:
     gathered = collector.result()
     if not gathered.archives:
         return gathered
-    note = (f"ignored {list_paths(gathered.archives)}: an archive inside the archive "
-            "is not opened; put its files in the outer archive instead")
+    note = (
+        f"ignored {list_paths(gathered.archives)}: an archive inside the archive "
+        "is not opened; put its files in the outer archive instead"
+    )
     return _with_notes(gathered, (note,))
 
 
 def _with_notes(gathered: Gathered, extra: tuple[str, ...]) -> Gathered:
-    return Gathered(gathered.sources, gathered.notebooks, gathered.archives, gathered.others,
-                    gathered.entry_count, gathered.notes + extra)
+    return Gathered(
+        gathered.sources,
+        gathered.notebooks,
+        gathered.archives,
+        gathered.others,
+        gathered.entry_count,
+        gathered.notes + extra,
+    )
 
 
 def _is_link(member: zipfile.ZipInfo) -> bool:
@@ -100,8 +108,9 @@ def _check_declared_sizes(members: list[zipfile.ZipInfo], limits: IntakeLimits) 
         )
 
 
-def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo,
-                 relative: PurePosixPath, collector: Collector) -> bytes:
+def _read_member(
+    archive: zipfile.ZipFile, member: zipfile.ZipInfo, relative: PurePosixPath, collector: Collector
+) -> bytes:
     """Read one member in full, counting its bytes against the limits as they arrive."""
     if member.flag_bits & 0x1:
         raise SubmissionRejected(f"{relative} is password-protected; hand in a plain archive")

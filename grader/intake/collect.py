@@ -106,7 +106,9 @@ class Collector:
             notebooks=dict(self.notebooks),
             archives=tuple(self.archives),
             others=tuple(sorted(self.others)),
-            entry_count=len(self.sources) + len(self.notebooks) + len(self.archives)
+            entry_count=len(self.sources)
+            + len(self.notebooks)
+            + len(self.archives)
             + len(self.others),
             notes=tuple(self._notes()),
         )
@@ -121,8 +123,10 @@ class Collector:
                 f"({list_paths(sorted(self.links))}): links are never followed"
             )
         if self.repeated:
-            notes.append(f"{self.where} lists {list_paths(sorted(self.repeated))} more than once; "
-                         "used the last copy")
+            notes.append(
+                f"{self.where} lists {list_paths(sorted(self.repeated))} more than once; "
+                "used the last copy"
+            )
         if self.others:
             notes.append(
                 f"ignored {_count(len(self.others), 'file')} that "

@@ -44,8 +44,9 @@ def gather_folder(root: Path, limits: IntakeLimits) -> Gathered:
 def gather_file(path: Path, kind: Kind, limits: IntakeLimits) -> Gathered:
     """Read a single .py or .ipynb handed in on its own."""
     collector = Collector(limits, "the submission")
-    collector.keep(PurePosixPath(path.name), kind,
-                   read_regular_file(path, PurePosixPath(path.name), collector))
+    collector.keep(
+        PurePosixPath(path.name), kind, read_regular_file(path, PurePosixPath(path.name), collector)
+    )
     return collector.result()
 
 
@@ -79,5 +80,6 @@ def _sorted_entries(directory: Path) -> list[os.DirEntry[str]]:
         with os.scandir(directory) as entries:
             return sorted(entries, key=lambda entry: entry.name)
     except OSError as error:
-        raise SubmissionRejected(f"could not list a folder of the submission: "
-                                 f"{error.strerror}") from None
+        raise SubmissionRejected(
+            f"could not list a folder of the submission: {error.strerror}"
+        ) from None

@@ -21,10 +21,22 @@ Files = dict[PurePosixPath, bytes]
 # Besides the standard library: the names the sandbox itself imports (the test runner, its
 # plugins and this project's package). The workspace comes last on sys.path, so a student
 # module with one of these names could never be imported under it.
-_TOOL_NAMES = frozenset({"pytest", "_pytest", "py", "pluggy", "iniconfig",
-                         "packaging", "pytest_jsonreport", "pytest_metadata", "grader"})
-_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)|import[ \t]+([A-Za-z_]\w*))",
-                     re.MULTILINE)
+_TOOL_NAMES = frozenset(
+    {
+        "pytest",
+        "_pytest",
+        "py",
+        "pluggy",
+        "iniconfig",
+        "packaging",
+        "pytest_jsonreport",
+        "pytest_metadata",
+        "grader",
+    }
+)
+_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)|import[ \t]+([A-Za-z_]\w*))", re.MULTILINE
+)
 _RELATIVE = re.compile(r"^[ \t]*from[ \t]+\.", re.MULTILINE)
 _MAX_WRAPPERS = 4
 PACKAGE = "micrograd"
@@ -87,8 +99,10 @@ def nest_bare_package(files: Files) -> tuple[Files, list[str]]:
     siblings = {path.stem for path in top_files}
     if not relative and (PACKAGE not in imported or imported & siblings):
         return files, []
-    note = (f"your files import from a package (from {PACKAGE} ... or from . ...) but were "
-            f"handed in without its folder; placed them in a folder {PACKAGE}/")
+    note = (
+        f"your files import from a package (from {PACKAGE} ... or from . ...) but were "
+        f"handed in without its folder; placed them in a folder {PACKAGE}/"
+    )
     return {PurePosixPath(PACKAGE, path): data for path, data in files.items()}, [note]
 
 
@@ -182,13 +196,17 @@ def _rename_note(old: PurePosixPath, new: PurePosixPath) -> str:
     stem = old.stem if old.suffix.lower() == ".py" else old.name
     if len(old.parts) == 1 and reserved(stem):
         owner = "Python's own" if _in_stdlib(stem) else "the grader's"
-        why = (f"a module named {stem} would be shadowed by {owner} {stem} module, "
-               "so other files that import it by that name will not find it either")
+        why = (
+            f"a module named {stem} would be shadowed by {owner} {stem} module, "
+            "so other files that import it by that name will not find it either"
+        )
     elif old.stem == new.stem:
         why = "Python only imports source files whose names end in .py"
     else:
-        why = ("Python can only import names made of letters, digits and underscores "
-               "that do not start with a digit and are not keywords")
+        why = (
+            "Python can only import names made of letters, digits and underscores "
+            "that do not start with a digit and are not keywords"
+        )
     return f"renamed {old} to {new}: {why}"
 
 
@@ -201,8 +219,9 @@ def add_init_files(files: Files, chosen: Iterable[PurePosixPath]) -> tuple[Files
             init = PurePosixPath(*path.parts[:depth], "__init__.py")
             if init not in files:
                 files[init] = b""
-                notes.append(f"added the missing {init} so that {init.parent}/ "
-                             "imports as a package")
+                notes.append(
+                    f"added the missing {init} so that {init.parent}/ imports as a package"
+                )
     return files, notes
 
 

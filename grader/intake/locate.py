@@ -22,10 +22,18 @@ from grader.intake.model import CLASS_NAMES, list_paths
 _CLASS_LINE = re.compile(r"^class\s+(" + "|".join(CLASS_NAMES) + r")\b", re.MULTILINE)
 
 # Where the exercise's own layout and Karpathy's original put each class.
-_CANONICAL = {"Value": "micrograd/value.py", "Neuron": "micrograd/mlp.py",
-              "Layer": "micrograd/mlp.py", "MLP": "micrograd/mlp.py"}
-_KARPATHY = {"Value": "micrograd/engine.py", "Neuron": "micrograd/nn.py",
-             "Layer": "micrograd/nn.py", "MLP": "micrograd/nn.py"}
+_CANONICAL = {
+    "Value": "micrograd/value.py",
+    "Neuron": "micrograd/mlp.py",
+    "Layer": "micrograd/mlp.py",
+    "MLP": "micrograd/mlp.py",
+}
+_KARPATHY = {
+    "Value": "micrograd/engine.py",
+    "Neuron": "micrograd/nn.py",
+    "Layer": "micrograd/nn.py",
+    "MLP": "micrograd/nn.py",
+}
 
 
 @dataclass(frozen=True)
@@ -57,8 +65,10 @@ def _why_undecodable(data: bytes, detail: str) -> str:
         data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        return (f"is not UTF-8 text (first bad byte on line {line}); "
-                "save it as UTF-8 so Python can import it")
+        return (
+            f"is not UTF-8 text (first bad byte on line {line}); "
+            "save it as UTF-8 so Python can import it"
+        )
     return f"cannot be decoded ({detail})"
 
 
@@ -102,8 +112,10 @@ def choose_modules(
     chosen: dict[str, PurePosixPath] = {}
     ignored: dict[tuple[PurePosixPath, tuple[PurePosixPath, ...]], list[str]] = {}
     for name in CLASS_NAMES:
-        candidates = sorted((path for path, scan in scans.items() if name in scan.classes),
-                            key=lambda path: _preference(name, path))
+        candidates = sorted(
+            (path for path, scan in scans.items() if name in scan.classes),
+            key=lambda path: _preference(name, path),
+        )
         if not candidates:
             continue
         chosen[name] = candidates[0]

@@ -84,15 +84,17 @@ def _read(data: bytes, label: str) -> tuple[Any, list[str]]:
         text = data.decode("utf-8-sig")
         shape = json.loads(text)
     except UnicodeDecodeError:
-        raise SubmissionRejected(f"{label} is not a readable notebook: it is not UTF-8 text") \
-            from None
+        raise SubmissionRejected(
+            f"{label} is not a readable notebook: it is not UTF-8 text"
+        ) from None
     except (ValueError, RecursionError) as error:
         raise SubmissionRejected(
             f"{label} is not a readable notebook: it is not valid JSON ({error})"
         ) from None
     if not isinstance(shape, dict) or "nbformat" not in shape:
-        raise SubmissionRejected(f"{label} is JSON but not a Jupyter notebook "
-                                 "(it has no nbformat version)")
+        raise SubmissionRejected(
+            f"{label} is JSON but not a Jupyter notebook (it has no nbformat version)"
+        )
     with warnings.catch_warnings():
         # nbformat warns about benign things (missing cell ids) while normalising.
         warnings.simplefilter("ignore")
@@ -106,8 +108,10 @@ def _read(data: bytes, label: str) -> tuple[Any, list[str]]:
         try:
             _nbformat().validate(notebook)
         except Exception as error:  # noqa: BLE001 - any malformed notebook is the student's
-            return notebook, [f"{label} does not fully follow the notebook format "
-                              f"({_first_line(error)}); its code cells were read anyway"]
+            return notebook, [
+                f"{label} does not fully follow the notebook format "
+                f"({_first_line(error)}); its code cells were read anyway"
+            ]
     return notebook, []
 
 
@@ -125,8 +129,10 @@ def _code_cells(notebook: Any, label: str) -> list[Cell]:
         if isinstance(source, list) and all(isinstance(part, str) for part in source):
             source = "".join(source)
         if not isinstance(kind, str) or not isinstance(source, str):
-            raise SubmissionRejected(f"{label} is JSON but not a valid Jupyter notebook "
-                                     f"(cell {number} has no readable source)")
+            raise SubmissionRejected(
+                f"{label} is JSON but not a valid Jupyter notebook "
+                f"(cell {number} has no readable source)"
+            )
         if kind == "code":
             cells.append(Cell(number, source))
     return cells

@@ -20,8 +20,7 @@ from grader.errors import SubmissionRejected
 # Anything whose name starts with "." (.DS_Store, ._value.py, .git/, .ipynb_checkpoints/,
 # .venv/) is junk as well; see is_junk_name.
 JUNK_NAMES = frozenset(
-    {"__MACOSX", "__pycache__", "Thumbs.db", "desktop.ini", "venv", "site-packages",
-     "node_modules"}
+    {"__MACOSX", "__pycache__", "Thumbs.db", "desktop.ini", "venv", "site-packages", "node_modules"}
 )
 
 _DRIVE = re.compile(r"^[A-Za-z]:")

@@ -83,8 +83,9 @@ def _gather_one_file(source: Path, limits: IntakeLimits) -> Gathered:
     if suffix == ".ipynb":
         return gather_file(source, "notebook", limits)
     kind = f"{suffix} files" if suffix else "files without an extension"
-    raise SubmissionRejected(f"{source.name} cannot be graded: {kind} are not accepted; "
-                             f"hand in {_ACCEPTED}")
+    raise SubmissionRejected(
+        f"{source.name} cannot be graded: {kind} are not accepted; hand in {_ACCEPTED}"
+    )
 
 
 def _open_lone_archive(folder: Path, gathered: Gathered, limits: IntakeLimits) -> Gathered:
@@ -105,8 +106,14 @@ def _open_lone_archive(folder: Path, gathered: Gathered, limits: IntakeLimits) -
 
 def _add_notes(gathered: Gathered, notes: tuple[str, ...], front: bool = False) -> Gathered:
     merged = notes + gathered.notes if front else gathered.notes + notes
-    return Gathered(gathered.sources, gathered.notebooks, gathered.archives, gathered.others,
-                    gathered.entry_count, merged)
+    return Gathered(
+        gathered.sources,
+        gathered.notebooks,
+        gathered.archives,
+        gathered.others,
+        gathered.entry_count,
+        merged,
+    )
 
 
 def _require_something(source: Path, gathered: Gathered) -> None:
@@ -137,9 +144,15 @@ def plan_sources(gathered: Gathered) -> Plan | None:
     files, chosen, rename_notes = make_importable(files, chosen)
     files, init_notes = add_init_files(files, chosen.values())
     ignored = [f"ignored {list_paths(tuple(gathered.notebooks))}: the .py sources define Value"]
-    notes = (list(gathered.notes) + nest_notes + choice_notes + rename_notes + init_notes
-             + [problem for problem in problems if problem]
-             + (ignored if gathered.notebooks else []))
+    notes = (
+        list(gathered.notes)
+        + nest_notes
+        + choice_notes
+        + rename_notes
+        + init_notes
+        + [problem for problem in problems if problem]
+        + (ignored if gathered.notebooks else [])
+    )
     classes = {name: module_name(path) for name, path in chosen.items()}
     manifest = Manifest(MappingProxyType(classes), classify(chosen), tuple(notes))
     return Plan(files, manifest)
@@ -164,8 +177,11 @@ def plan_notebook(gathered: Gathered) -> Plan | None:
 def _notebook_plan(gathered: Gathered, path: PurePosixPath, module: NotebookModule) -> Plan:
     """The workspace is the notebook's folder: its helper .py files sit beside the module."""
     folder = path.parent
-    files = {source.relative_to(folder): data for source, data in gathered.sources.items()
-             if source.is_relative_to(folder)}
+    files = {
+        source.relative_to(folder): data
+        for source, data in gathered.sources.items()
+        if source.is_relative_to(folder)
+    }
     name, number = NOTEBOOK_MODULE, 2
     while any(part in (name, name + ".py") for part in (p.parts[0] for p in files)):
         name, number = f"{NOTEBOOK_MODULE}_{number}", number + 1

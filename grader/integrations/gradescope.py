@@ -35,13 +35,16 @@ from grader.models import CheckResult, GradeResult, StepResult, points
 SUBMISSION_DIR = Path("/autograder/submission")
 RESULTS_PATH = Path("/autograder/results/results.json")
 MAX_NOTES = 5
-CRASH_MESSAGE = ("The autograder itself failed while grading this submission. This is not a "
-                 "problem with your code: please tell the course staff (they can see the "
-                 "details), then resubmit once they say it is fixed.")
+CRASH_MESSAGE = (
+    "The autograder itself failed while grading this submission. This is not a "
+    "problem with your code: please tell the course staff (they can see the "
+    "details), then resubmit once they say it is fixed."
+)
 
 
-def run_gradescope(submission: Path = SUBMISSION_DIR, results: Path = RESULTS_PATH,
-                   seed: int | None = None) -> int:
+def run_gradescope(
+    submission: Path = SUBMISSION_DIR, results: Path = RESULTS_PATH, seed: int | None = None
+) -> int:
     """Grade ``submission`` and write ``results``; 0 when graded or rejected, 3 on a crash."""
     clock = time.monotonic()
     try:
@@ -73,9 +76,13 @@ def _grade(submission: Path, seed: int | None) -> dict[str, Any]:
     print(f"micrograde {__version__}: {LOCAL_WARNING}", flush=True)
     sandbox = LocalSandbox(exercise)
     try:
-        result = grade_submission(GradeRequest(submission, seed=seed, name="submission"),
-                                  exercise=exercise, rubric=rubric, sandbox=sandbox,
-                                  settings=settings)
+        result = grade_submission(
+            GradeRequest(submission, seed=seed, name="submission"),
+            exercise=exercise,
+            rubric=rubric,
+            sandbox=sandbox,
+            settings=settings,
+        )
     finally:
         sandbox.close()
     total = sum(e.points for s in rubric.steps.values() for e in s.entries.values())
@@ -89,14 +96,26 @@ def gradescope_results(result: GradeResult, total: float) -> dict[str, Any]:
         "output_format": "text",
         "test_output_format": "text",
         "stdout_visibility": "hidden",
-        "extra_data": {"seed": result.seed, "grader_version": result.grader_version,
-                       "sandbox": result.sandbox, "status": result.status},
+        "extra_data": {
+            "seed": result.seed,
+            "grader_version": result.grader_version,
+            "sandbox": result.sandbox,
+            "status": result.status,
+        },
     }
     if result.status != "graded":
-        return {**base, "score": 0.0, "output": f"Your submission could not be graded: "
-                f"{result.message}", "tests": [_rejected_test(result, total)]}
-    tests = [_test(step, index, check) for step in result.steps if step.graded
-             for index, check in enumerate(step.checks, start=1)]
+        return {
+            **base,
+            "score": 0.0,
+            "output": f"Your submission could not be graded: {result.message}",
+            "tests": [_rejected_test(result, total)],
+        }
+    tests = [
+        _test(step, index, check)
+        for step in result.steps
+        if step.graded
+        for index, check in enumerate(step.checks, start=1)
+    ]
     return {**base, "score": result.score, "output": _summary(result), "tests": tests}
 
 
@@ -122,19 +141,24 @@ def _test(step: StepResult, index: int, check: CheckResult) -> dict[str, Any]:
 
 
 def _rejected_test(result: GradeResult, total: float) -> dict[str, Any]:
-    return {"name": "Your submission could not be graded", "score": 0.0, "max_score": total,
-            "status": "failed", "visibility": "visible",
-            "output": f"{result.message}\n\nNone of your code was run. Fix what this says "
-                      "and submit again."}
+    return {
+        "name": "Your submission could not be graded",
+        "score": 0.0,
+        "max_score": total,
+        "status": "failed",
+        "visibility": "visible",
+        "output": f"{result.message}\n\nNone of your code was run. Fix what this says "
+        "and submit again.",
+    }
 
 
 def _summary(result: GradeResult) -> str:
     hidden = any(c.visibility == "hidden" for s in result.steps for c in s.checks)
-    lines = [f"{points(result.score)} of {points(result.max_score)} points: "
-             f"{result.message}."]
+    lines = [f"{points(result.score)} of {points(result.max_score)} points: {result.message}."]
     if hidden:
-        lines.append("Hidden checks show only their title and passed/failed, once grades "
-                     "are published.")
+        lines.append(
+            "Hidden checks show only their title and passed/failed, once grades are published."
+        )
     if result.notes:
         lines.append("Notes on how your submission was read:")
         lines += [f"- {note}" for note in result.notes[:MAX_NOTES]]
@@ -153,9 +177,21 @@ def crash_results(details: str, duration: float) -> dict[str, Any]:
         "stdout_visibility": "hidden",
         "extra_data": {"grader_version": __version__, "status": "grader_error"},
         "tests": [
-            {"name": "Autograder error", "score": 0.0, "max_score": 0.0, "status": "failed",
-             "output": CRASH_MESSAGE, "visibility": "visible"},
-            {"name": "Autograder error details (staff only)", "score": 0.0, "max_score": 0.0,
-             "status": "failed", "output": details[-20_000:], "visibility": "hidden"},
+            {
+                "name": "Autograder error",
+                "score": 0.0,
+                "max_score": 0.0,
+                "status": "failed",
+                "output": CRASH_MESSAGE,
+                "visibility": "visible",
+            },
+            {
+                "name": "Autograder error details (staff only)",
+                "score": 0.0,
+                "max_score": 0.0,
+                "status": "failed",
+                "output": details[-20_000:],
+                "visibility": "hidden",
+            },
         ],
     }

@@ -101,15 +101,21 @@ def export_gradescope(exercise: Exercise, out: Path) -> list[str]:
 def autograder_files(exercise: Exercise) -> dict[str, tuple[bytes, int]]:
     """Name in the zip -> (bytes, file mode)."""
     if exercise.handout_step is not None:
-        raise ConfigError(f"{exercise.root} is a student hand-out: export from a checkout of "
-                          "micrograde (unset MICROGRADE_EXERCISE)")
+        raise ConfigError(
+            f"{exercise.root} is a student hand-out: export from a checkout of "
+            "micrograde (unset MICROGRADE_EXERCISE)"
+        )
     project = PACKAGE_DIR.parent
     missing = [name for name in PROJECT_FILES if not (project / name).is_file()]
     if missing:
-        raise ConfigError(f"{project} has no {', '.join(missing)}: export from a checkout of "
-                          "micrograde installed with `pip install -e .`")
-    files = {"setup.sh": (SETUP_SH.encode(), 0o755),
-             "run_autograder": (RUN_AUTOGRADER.encode(), 0o755)}
+        raise ConfigError(
+            f"{project} has no {', '.join(missing)}: export from a checkout of "
+            "micrograde installed with `pip install -e .`"
+        )
+    files = {
+        "setup.sh": (SETUP_SH.encode(), 0o755),
+        "run_autograder": (RUN_AUTOGRADER.encode(), 0o755),
+    }
     for name in PROJECT_FILES:
         files[f"{SOURCE}/{name}"] = ((project / name).read_bytes(), 0o644)
     _add_tree(files, PACKAGE_DIR, f"{SOURCE}/grader")

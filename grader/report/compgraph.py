@@ -41,8 +41,12 @@ def graph_view(graph: Mapping[str, Any], uid: str) -> GraphView:
     actual = _index(graph.get("actual"))
     bad, output = str(graph.get("bad_node", "")), str(graph.get("output", ""))
     culprit = graph.get("culprit")
-    nodes = {n["name"]: _node_view(n, actual.get(n["name"]), n["name"] == bad,
-                                   n["name"] == output, n["name"] == culprit) for n in expected}
+    nodes = {
+        n["name"]: _node_view(
+            n, actual.get(n["name"]), n["name"] == bad, n["name"] == output, n["name"] == culprit
+        )
+        for n in expected
+    }
     order = topological(graph["expected"])
     kids = {name: [k for k in node.children if k != UNNAMED] for name, node in nodes.items()}
     heights = {name: _box_height(_line_count(node)) for name, node in nodes.items()}
@@ -62,22 +66,37 @@ def _index(actual: Any) -> dict[str, dict[str, Any]]:
     return {n["name"]: n for n in nodes if type(n) is dict and type(n.get("name")) is str}
 
 
-def _node_view(want: Mapping[str, Any], got: Mapping[str, Any] | None, first: bool,
-               output: bool, culprit: bool = False) -> NodeView:
+def _node_view(
+    want: Mapping[str, Any],
+    got: Mapping[str, Any] | None,
+    first: bool,
+    output: bool,
+    culprit: bool = False,
+) -> NodeView:
     children = tuple(str(k) for k in want["children"])
     op = want["op"] if type(want["op"]) is str and want["op"] else "input"
     if got is None:
-        return NodeView(want["name"], op, children, Reading(short_number(want["data"])),
-                        Reading(short_number(want["grad"])), ("not recorded",), first, output)
+        return NodeView(
+            want["name"],
+            op,
+            children,
+            Reading(short_number(want["data"])),
+            Reading(short_number(want["grad"])),
+            ("not recorded",),
+            first,
+            output,
+        )
     # A leaf's value is whatever the test gave it, so (like the judge) only compare the rest.
     value = _reading(want["data"], got.get("data"), bool(children))
     grad = _reading(want["grad"], got.get("grad"), True)
-    problems = [*(["wrong value"] if value.expected is not None else []),
-                *(["wrong label"] if got.get("op") != want["op"] else []),
-                *(["wrong inputs"] if got.get("children") != sorted(children) else []),
-                *(["wrong gradient"] if grad.expected is not None else []),
-                # The operator whose own backward hands its inputs the wrong gradient.
-                *([f"its backward ({op}) is wrong"] if culprit else [])]
+    problems = [
+        *(["wrong value"] if value.expected is not None else []),
+        *(["wrong label"] if got.get("op") != want["op"] else []),
+        *(["wrong inputs"] if got.get("children") != sorted(children) else []),
+        *(["wrong gradient"] if grad.expected is not None else []),
+        # The operator whose own backward hands its inputs the wrong gradient.
+        *([f"its backward ({op}) is wrong"] if culprit else []),
+    ]
     return NodeView(want["name"], op, children, value, grad, tuple(problems), first, output)
 
 
@@ -101,8 +120,10 @@ def _box_height(lines: int) -> float:
 
 def _description(nodes: Mapping[str, NodeView], bad: str) -> str:
     wrong = [n.name for n in nodes.values() if n.problems]
-    text = (f"{len(nodes)} nodes, inputs on the left and the output on the right; "
-            f"arrows go from each node to the node that uses it.")
+    text = (
+        f"{len(nodes)} nodes, inputs on the left and the output on the right; "
+        f"arrows go from each node to the node that uses it."
+    )
     if bad in nodes:
         text += f" The first node that differs from the reference is {bad}."
     culprits = [n.name for n in nodes.values() if any("its backward" in p for p in n.problems)]
@@ -111,4 +132,3 @@ def _description(nodes: Mapping[str, NodeView], bad: str) -> str:
     if wrong:
         text += f" Nodes that differ: {', '.join(wrong[:20])}" + ("…" if len(wrong) > 20 else "")
     return text
-

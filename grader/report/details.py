@@ -75,10 +75,15 @@ def values(raw: Any) -> tuple[ValueRow, ...]:
     if type(raw) is not list:
         return ()
     rows = [item for item in raw if type(item) is dict and "name" in item]
-    return tuple(ValueRow(cap(row["name"], 200), spell(row.get("expected"), 300),
-                          spell(row.get("actual"), 300),
-                          compare(row.get("expected"), row.get("actual"), TABLE_TOL) is not None)
-                 for row in rows[:MAX_ROWS])
+    return tuple(
+        ValueRow(
+            cap(row["name"], 200),
+            spell(row.get("expected"), 300),
+            spell(row.get("actual"), 300),
+            compare(row.get("expected"), row.get("actual"), TABLE_TOL) is not None,
+        )
+        for row in rows[:MAX_ROWS]
+    )
 
 
 def mismatch(raw: Any) -> MismatchView | None:
@@ -87,14 +92,20 @@ def mismatch(raw: Any) -> MismatchView | None:
     path = cap(raw.get("path", ""), 200)
     expected, actual = raw.get("expected"), raw.get("actual")
     tol = raw.get("tolerance")
-    tolerance = (f"relative {tol[0]:g}, absolute {tol[1]:g}" if type(tol) is list
-                 and len(tol) == 2 and all(type(t) in (int, float) for t in tol) else "")
+    tolerance = (
+        f"relative {tol[0]:g}, absolute {tol[1]:g}"
+        if type(tol) is list and len(tol) == 2 and all(type(t) in (int, float) for t in tol)
+        else ""
+    )
     return MismatchView(
         where=cap(raw.get("name", ""), 200) + path,
-        expected=spell(_at(expected, path), 300), actual=spell(_at(actual, path), 300),
-        reason=_reason(raw.get("reason")), tolerance=tolerance,
+        expected=spell(_at(expected, path), 300),
+        actual=spell(_at(actual, path), 300),
+        reason=_reason(raw.get("reason")),
+        tolerance=tolerance,
         expected_whole=spell(expected, 400) if path else "",
-        actual_whole=spell(actual, 400) if path else "")
+        actual_whole=spell(actual, 400) if path else "",
+    )
 
 
 def _reason(raw: Any) -> str:
@@ -124,8 +135,10 @@ def error(raw: Any) -> ErrorView | None:
     frames = [f for f in raw.get("frames") or [] if type(f) is dict][-MAX_FRAMES:]
     lines = ["Traceback (only the lines of your code):"] if frames else []
     for frame in frames:
-        lines.append(f'  File "{cap(frame.get("file"), 200)}", line {cap(frame.get("line"), 12)}'
-                     f", in {cap(frame.get('function'), 200)}")
+        lines.append(
+            f'  File "{cap(frame.get("file"), 200)}", line {cap(frame.get("line"), 12)}'
+            f", in {cap(frame.get('function'), 200)}"
+        )
         if frame.get("code"):
             lines.append(f"    {cap(frame['code'], 300)}")
     lines.append(headline)

@@ -39,8 +39,9 @@ class Box:
         return self.y + self.height
 
     def contains(self, x: float, y: float, slack: float = 3.0) -> bool:
-        return (self.x - slack <= x <= self.right + slack
-                and self.y - slack <= y <= self.bottom + slack)
+        return (
+            self.x - slack <= x <= self.right + slack and self.y - slack <= y <= self.bottom + slack
+        )
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,9 @@ def columns(children: Mapping[str, Sequence[str]], order: Sequence[str]) -> list
     return cols
 
 
-def _sweep(cols: Sequence[list[str]], neighbours: Mapping[str, Sequence[str]],
-           position: dict[str, float]) -> None:
+def _sweep(
+    cols: Sequence[list[str]], neighbours: Mapping[str, Sequence[str]], position: dict[str, float]
+) -> None:
     """Sort each column in turn by the mean position of its already placed neighbours."""
     for col in cols:
         current = {name: position.get(name, float(i)) for i, name in enumerate(col)}
@@ -95,8 +97,12 @@ def _sweep(cols: Sequence[list[str]], neighbours: Mapping[str, Sequence[str]],
         position.update({name: float(i) for i, name in enumerate(col)})
 
 
-def _barycentre(name: str, neighbours: Mapping[str, Sequence[str]],
-                position: Mapping[str, float], fallback: float) -> float:
+def _barycentre(
+    name: str,
+    neighbours: Mapping[str, Sequence[str]],
+    position: Mapping[str, float],
+    fallback: float,
+) -> float:
     placed = [position[n] for n in neighbours.get(name, ()) if n in position]
     return sum(placed) / len(placed) if placed else fallback
 
@@ -115,7 +121,7 @@ def layout(cols: list[list[str]], heights: Mapping[str, float]) -> Layout:
     tops: list[float] = []
     top = MARGIN
     for r in range(rows):
-        chunk = cols[r * per_row:(r + 1) * per_row]
+        chunk = cols[r * per_row : (r + 1) * per_row]
         box_height = max((heights[name] for col in chunk for name in col), default=0.0)
         step = box_height + NODE_GAP
         tallest = max((len(col) for col in chunk), default=0) * step
@@ -131,8 +137,7 @@ def layout(cols: list[list[str]], heights: Mapping[str, float]) -> Layout:
     return Layout(boxes, column, row_of, tuple(tops), width, top - ROW_GAP + MARGIN)
 
 
-def curve(start: tuple[float, float], end: tuple[float, float]) -> tuple[tuple[float, float],
-                                                                         ...]:
+def curve(start: tuple[float, float], end: tuple[float, float]) -> tuple[tuple[float, float], ...]:
     """The four control points of a left-to-right S-curve from ``start`` to ``end``."""
     middle = (start[0] + end[0]) / 2
     return start, (middle, start[1]), (middle, end[1]), end
@@ -150,6 +155,8 @@ def curve_is_clear(points: tuple[tuple[float, float], ...], boxes: Sequence[Box]
 
 def _bezier(p: tuple[tuple[float, float], ...], t: float) -> tuple[float, float]:
     u = 1 - t
-    weights = (u ** 3, 3 * u * u * t, 3 * u * t * t, t ** 3)
-    return (sum(w * q[0] for w, q in zip(weights, p, strict=True)),
-            sum(w * q[1] for w, q in zip(weights, p, strict=True)))
+    weights = (u**3, 3 * u * u * t, 3 * u * t * t, t**3)
+    return (
+        sum(w * q[0] for w, q in zip(weights, p, strict=True)),
+        sum(w * q[1] for w, q in zip(weights, p, strict=True)),
+    )

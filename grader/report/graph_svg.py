@@ -18,23 +18,47 @@ PAD = 6.0
 TAG_HEIGHT = 17.0
 
 
-def draw_graph(nodes: Mapping[str, NodeView], placed: Layout, title: str, desc: str,
-               uid: str) -> Markup:
+def draw_graph(
+    nodes: Mapping[str, NodeView], placed: Layout, title: str, desc: str, uid: str
+) -> Markup:
     arrow = f"{uid}-arrow"
-    defs = element("defs", {}, element(
-        "marker", {"id": arrow, "viewBox": "0 0 10 10", "refX": 9, "refY": 5,
-                   "markerWidth": 7, "markerHeight": 7, "orient": "auto"},
-        empty("path", {"d": "M0,0 L10,5 L0,10 z", "fill": palette.EDGE})))
+    defs = element(
+        "defs",
+        {},
+        element(
+            "marker",
+            {
+                "id": arrow,
+                "viewBox": "0 0 10 10",
+                "refX": 9,
+                "refY": 5,
+                "markerWidth": 7,
+                "markerHeight": 7,
+                "orient": "auto",
+            },
+            empty("path", {"d": "M0,0 L10,5 L0,10 z", "fill": palette.EDGE}),
+        ),
+    )
     links: list[Markup] = []
     for node in nodes.values():
         if node.name in placed.boxes:
             links += _incoming(node, placed, f"url(#{arrow})")
-    boxes = [_box(node, placed.boxes[node.name]) for node in nodes.values()
-             if node.name in placed.boxes]
-    notes = [text(MARGIN, top - 14, "continued from the row above", fill=palette.MUTED,
-                  font_size=11) for top in placed.row_tops[1:]]
-    return figure_svg(placed.width, placed.height, title, desc, uid,
-                      [defs, *notes, *links, *boxes], class_="graph")
+    boxes = [
+        _box(node, placed.boxes[node.name]) for node in nodes.values() if node.name in placed.boxes
+    ]
+    notes = [
+        text(MARGIN, top - 14, "continued from the row above", fill=palette.MUTED, font_size=11)
+        for top in placed.row_tops[1:]
+    ]
+    return figure_svg(
+        placed.width,
+        placed.height,
+        title,
+        desc,
+        uid,
+        [defs, *notes, *links, *boxes],
+        class_="graph",
+    )
 
 
 def _incoming(node: NodeView, placed: Layout, marker: str) -> list[Markup]:
@@ -59,8 +83,9 @@ def _source_y(kid: str, placed: Layout) -> float:
     return box.y + box.height / 2 if box else float("inf")
 
 
-def _route(kid: str, parent: str, arrive: tuple[float, float],
-           placed: Layout) -> tuple[tuple[float, float], ...] | None:
+def _route(
+    kid: str, parent: str, arrive: tuple[float, float], placed: Layout
+) -> tuple[tuple[float, float], ...] | None:
     """A curve from ``kid`` to ``parent`` when it can be drawn without crossing a box."""
     source = placed.boxes.get(kid)
     if source is None or placed.row[kid] != placed.row[parent]:
@@ -74,10 +99,17 @@ def _route(kid: str, parent: str, arrive: tuple[float, float],
 
 def _edge(points: Sequence[tuple[float, float]], marker: str, label: str) -> Markup:
     (x0, y0), (x1, y1), (x2, y2), (x3, y3) = points
-    path = empty("path", {"d": f"M{fmt(x0)},{fmt(y0)} C{fmt(x1)},{fmt(y1)} {fmt(x2)},"
-                               f"{fmt(y2)} {fmt(x3)},{fmt(y3)}",
-                          "fill": "none", "stroke": palette.EDGE, "stroke-width": 1.5,
-                          "marker-end": marker})
+    path = empty(
+        "path",
+        {
+            "d": f"M{fmt(x0)},{fmt(y0)} C{fmt(x1)},{fmt(y1)} {fmt(x2)},"
+            f"{fmt(y2)} {fmt(x3)},{fmt(y3)}",
+            "fill": "none",
+            "stroke": palette.EDGE,
+            "stroke-width": 1.5,
+            "marker-end": marker,
+        },
+    )
     if not label:
         return path
     return group([path, text(x3 - 22, y3 - 5, label, fill=palette.INK, font_size=11)])
@@ -88,33 +120,92 @@ def _tag(kid: str, arrive: tuple[float, float], marker: str, label: str) -> Mark
     x, y = arrive
     left, right = x - COLUMN_GAP + 6, x - 16
     shown = "?" if kid == "?" else clip(kid, 6)
-    note = ("an intermediate value the test did not name" if kid == "?"
-            else f"input {kid}, drawn elsewhere in the graph")
-    return group([
-        element("title", {}, note + (f" (used {label[1:]} times)" if label else "")),
-        empty("rect", {"x": fmt(left), "y": fmt(y - TAG_HEIGHT / 2), "width": fmt(right - left),
-                       "height": TAG_HEIGHT, "rx": 8.5, "fill": palette.SURFACE,
-                       "stroke": palette.EDGE}),
-        text((left + right) / 2, y + 4, shown + label, fill=palette.INK, font_size=11,
-             text_anchor="middle"),
-        empty("path", {"d": f"M{fmt(right)},{fmt(y)} L{fmt(x)},{fmt(y)}", "stroke": palette.EDGE,
-                       "stroke-width": 1.5, "marker-end": marker}),
-    ], class_="tag")
+    note = (
+        "an intermediate value the test did not name"
+        if kid == "?"
+        else f"input {kid}, drawn elsewhere in the graph"
+    )
+    return group(
+        [
+            element("title", {}, note + (f" (used {label[1:]} times)" if label else "")),
+            empty(
+                "rect",
+                {
+                    "x": fmt(left),
+                    "y": fmt(y - TAG_HEIGHT / 2),
+                    "width": fmt(right - left),
+                    "height": TAG_HEIGHT,
+                    "rx": 8.5,
+                    "fill": palette.SURFACE,
+                    "stroke": palette.EDGE,
+                },
+            ),
+            text(
+                (left + right) / 2,
+                y + 4,
+                shown + label,
+                fill=palette.INK,
+                font_size=11,
+                text_anchor="middle",
+            ),
+            empty(
+                "path",
+                {
+                    "d": f"M{fmt(right)},{fmt(y)} L{fmt(x)},{fmt(y)}",
+                    "stroke": palette.EDGE,
+                    "stroke-width": 1.5,
+                    "marker-end": marker,
+                },
+            ),
+        ],
+        class_="tag",
+    )
 
 
 def _box(node: NodeView, box: Box) -> Markup:
     stroke, width, dash = _outline(node)
     fill = palette.WRONG_FILL if node.problems else palette.PAGE
-    parts = [element("title", {}, _tooltip(node)),
-             empty("rect", {"x": fmt(box.x), "y": fmt(box.y), "width": fmt(box.width),
-                            "height": fmt(box.height), "rx": 4, "fill": fill, "stroke": stroke,
-                            "stroke-width": width, "stroke-dasharray": dash})]
+    parts = [
+        element("title", {}, _tooltip(node)),
+        empty(
+            "rect",
+            {
+                "x": fmt(box.x),
+                "y": fmt(box.y),
+                "width": fmt(box.width),
+                "height": fmt(box.height),
+                "rx": 4,
+                "fill": fill,
+                "stroke": stroke,
+                "stroke-width": width,
+                "stroke-dasharray": dash,
+            },
+        ),
+    ]
     y = box.y + PAD
     if node.first:
-        parts.append(empty("rect", {"x": fmt(box.x), "y": fmt(box.y), "width": fmt(box.width),
-                                    "height": fmt(LINE + PAD), "fill": palette.BAD_NODE}))
-        parts.append(text(box.x + PAD, y + 11, node.marker, fill=palette.PAGE, font_size=11.5,
-                          font_weight="bold"))
+        parts.append(
+            empty(
+                "rect",
+                {
+                    "x": fmt(box.x),
+                    "y": fmt(box.y),
+                    "width": fmt(box.width),
+                    "height": fmt(LINE + PAD),
+                    "fill": palette.BAD_NODE,
+                },
+            )
+        )
+        parts.append(
+            text(
+                box.x + PAD,
+                y + 11,
+                node.marker,
+                fill=palette.PAGE,
+                font_size=11.5,
+                font_weight="bold",
+            )
+        )
         y += LINE + 2
     parts += _lines(node, box, y)
     state = "first" if node.first else "wrong" if node.problems else "ok"
@@ -132,9 +223,18 @@ def _outline(node: NodeView) -> tuple[str, float, str | None]:
 def _lines(node: NodeView, box: Box, y: float) -> list[Markup]:
     left, right = box.x + PAD, box.right - PAD
     name = clip(node.name, 11) + (" · output" if node.output else "")
-    out = [text(left, y + 11, name, fill=palette.INK, font_size=12, font_weight="bold"),
-           text(right, y + 11, clip(node.op, 7), fill=palette.MUTED, font_size=11,
-                font_family=MONO, text_anchor="end")]
+    out = [
+        text(left, y + 11, name, fill=palette.INK, font_size=12, font_weight="bold"),
+        text(
+            right,
+            y + 11,
+            clip(node.op, 7),
+            fill=palette.MUTED,
+            font_size=11,
+            font_family=MONO,
+            text_anchor="end",
+        ),
+    ]
     # (colour, indent, words): the reference's number sits indented under the student's.
     rows: list[tuple[str, float, str]] = [(palette.INK, 0, f"value {node.value.yours}")]
     if node.value.expected is not None:
@@ -145,8 +245,16 @@ def _lines(node: NodeView, box: Box, y: float) -> list[Markup]:
     if node.problems:
         rows.append((palette.WRONG_NODE, 0, clip(", ".join(node.problems), 27)))
     for i, (colour, indent, line) in enumerate(rows, start=1):
-        out.append(text(left + indent, y + 11 + i * LINE, line, fill=colour, font_size=11.5,
-                        font_weight=None if colour == palette.INK else "bold"))
+        out.append(
+            text(
+                left + indent,
+                y + 11 + i * LINE,
+                line,
+                fill=colour,
+                font_size=11.5,
+                font_weight=None if colour == palette.INK else "bold",
+            )
+        )
     return out
 
 

@@ -62,14 +62,27 @@ def loss_plot(name: str, expected: Any, actual: Any, uid: str) -> PlotView:
     epochs = max(len(want), len(got), 1)
     scale = _scale([v for v in want if v is not None], [v for v in got if v is not None])
     shown_want, shown_got = scale.plottable(want), scale.plottable(got)
-    body = [*_axes(scale, epochs), _line(shown_want, scale, epochs, palette.REFERENCE_LINE, None),
-            _line(shown_got, scale, epochs, palette.STUDENT_LINE, "7 4"), _legend()]
-    desc = (f"{name} over {epochs} epochs, {'log' if scale.log else 'linear'} scale. "
-            f"Reference: {_ends(want)}. Your code: {_ends(got) if got else 'no values'}.")
+    body = [
+        *_axes(scale, epochs),
+        _line(shown_want, scale, epochs, palette.REFERENCE_LINE, None),
+        _line(shown_got, scale, epochs, palette.STUDENT_LINE, "7 4"),
+        _legend(),
+    ]
+    desc = (
+        f"{name} over {epochs} epochs, {'log' if scale.log else 'linear'} scale. "
+        f"Reference: {_ends(want)}. Your code: {_ends(got) if got else 'no values'}."
+    )
     svg = figure_svg(WIDTH, HEIGHT, name, desc, uid, body, class_="plot")
-    return PlotView(name, svg, epochs, "logarithmic" if scale.log else "linear", _last(want),
-                    _last(got) if got else "none", _verdict(want, got, actual),
-                    _notes(actual, got, shown_got))
+    return PlotView(
+        name,
+        svg,
+        epochs,
+        "logarithmic" if scale.log else "linear",
+        _last(want),
+        _last(got) if got else "none",
+        _verdict(want, got, actual),
+        _notes(actual, got, shown_got),
+    )
 
 
 def _series(values: Any) -> list[float | None]:
@@ -97,23 +110,57 @@ def _axes(scale: _Scale, epochs: int) -> list[Markup]:
     parts = []
     for value, label in _y_ticks(scale):
         y = scale.y(value)
-        parts.append(empty("line", {"x1": LEFT, "x2": right, "y1": fmt(y), "y2": fmt(y),
-                                    "stroke": GRID}))
-        parts.append(text(LEFT - 6, y + 5, label, fill=palette.INK, font_size=TICK,
-                          text_anchor="end"))
+        parts.append(
+            empty("line", {"x1": LEFT, "x2": right, "y1": fmt(y), "y2": fmt(y), "stroke": GRID})
+        )
+        parts.append(
+            text(LEFT - 6, y + 5, label, fill=palette.INK, font_size=TICK, text_anchor="end")
+        )
     for epoch in _x_ticks(epochs):
         x = _x(epoch, epochs)
-        parts.append(empty("line", {"x1": fmt(x), "x2": fmt(x), "y1": bottom, "y2": bottom + 5,
-                                    "stroke": palette.RULE}))
-        parts.append(text(x, bottom + 20, str(epoch), fill=palette.INK, font_size=TICK,
-                          text_anchor="middle"))
-    parts.append(empty("path", {"d": f"M{LEFT},{TOP} V{bottom} H{right}", "fill": "none",
-                                "stroke": palette.RULE}))
-    parts.append(text((LEFT + right) / 2, HEIGHT - 10, "epoch", fill=palette.INK,
-                      font_size=LABEL, text_anchor="middle"))
+        parts.append(
+            empty(
+                "line",
+                {
+                    "x1": fmt(x),
+                    "x2": fmt(x),
+                    "y1": bottom,
+                    "y2": bottom + 5,
+                    "stroke": palette.RULE,
+                },
+            )
+        )
+        parts.append(
+            text(x, bottom + 20, str(epoch), fill=palette.INK, font_size=TICK, text_anchor="middle")
+        )
+    parts.append(
+        empty(
+            "path",
+            {"d": f"M{LEFT},{TOP} V{bottom} H{right}", "fill": "none", "stroke": palette.RULE},
+        )
+    )
+    parts.append(
+        text(
+            (LEFT + right) / 2,
+            HEIGHT - 10,
+            "epoch",
+            fill=palette.INK,
+            font_size=LABEL,
+            text_anchor="middle",
+        )
+    )
     y_label = "loss (log scale)" if scale.log else "loss"
-    parts.append(text(16, (TOP + bottom) / 2, y_label, fill=palette.INK, font_size=LABEL,
-                      text_anchor="middle", transform=f"rotate(-90 16 {fmt((TOP + bottom) / 2)})"))
+    parts.append(
+        text(
+            16,
+            (TOP + bottom) / 2,
+            y_label,
+            fill=palette.INK,
+            font_size=LABEL,
+            text_anchor="middle",
+            transform=f"rotate(-90 16 {fmt((TOP + bottom) / 2)})",
+        )
+    )
     return parts
 
 
@@ -121,14 +168,14 @@ def _y_ticks(scale: _Scale) -> list[tuple[float, str]]:
     if scale.log:
         step = max(1, math.ceil((scale.hi - scale.lo) / 7))
         decades = range(int(scale.lo), int(scale.hi) + 1, step)
-        return [(10.0 ** k, _power_label(k)) for k in decades]
+        return [(10.0**k, _power_label(k)) for k in decades]
     size = _nice_step(scale.hi - scale.lo, 6)
     first, last = math.ceil(scale.lo / size), math.floor(scale.hi / size)
     return [(k * size, f"{k * size:.6g}") for k in range(first, last + 1)]
 
 
 def _power_label(k: int) -> str:
-    return f"{10.0 ** k:g}" if -4 <= k <= 4 else f"1e{k}"
+    return f"{10.0**k:g}" if -4 <= k <= 4 else f"1e{k}"
 
 
 def _x_ticks(epochs: int) -> list[int]:
@@ -141,8 +188,9 @@ def _nice_step(span: float, most: int) -> float:
     return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
 
 
-def _line(values: Sequence[float | None], scale: _Scale, epochs: int, colour: str,
-          dash: str | None) -> Markup:
+def _line(
+    values: Sequence[float | None], scale: _Scale, epochs: int, colour: str, dash: str | None
+) -> Markup:
     """One series as a path; a missing value lifts the pen, so gaps show as gaps."""
     commands, pen_down = [], False
     for epoch, value in enumerate(values):
@@ -152,20 +200,42 @@ def _line(values: Sequence[float | None], scale: _Scale, epochs: int, colour: st
         y = min(max(scale.y(value), TOP - 4), HEIGHT - BOTTOM + 4)
         commands.append(f"{'L' if pen_down else 'M'}{fmt(_x(epoch, epochs))},{fmt(y)}")
         pen_down = True
-    return empty("path", {"d": " ".join(commands) or "M0,0", "fill": "none", "stroke": colour,
-                          "stroke-width": 2.5, "stroke-dasharray": dash,
-                          "stroke-linejoin": "round"})
+    return empty(
+        "path",
+        {
+            "d": " ".join(commands) or "M0,0",
+            "fill": "none",
+            "stroke": colour,
+            "stroke-width": 2.5,
+            "stroke-dasharray": dash,
+            "stroke-linejoin": "round",
+        },
+    )
 
 
 def _legend() -> Markup:
     """Told apart by line style and words, not only by colour."""
-    entries = [(palette.REFERENCE_LINE, None, "reference (correct gradients), solid"),
-               (palette.STUDENT_LINE, "7 4", "your code, dashed")]
+    entries = [
+        (palette.REFERENCE_LINE, None, "reference (correct gradients), solid"),
+        (palette.STUDENT_LINE, "7 4", "your code, dashed"),
+    ]
     parts = []
     for i, (colour, dash, label) in enumerate(entries):
         y, x = 18.0 + i * 21, LEFT - 40
-        parts.append(empty("line", {"x1": x, "x2": x + 34, "y1": y, "y2": y, "stroke": colour,
-                                    "stroke-width": 2.5, "stroke-dasharray": dash}))
+        parts.append(
+            empty(
+                "line",
+                {
+                    "x1": x,
+                    "x2": x + 34,
+                    "y1": y,
+                    "y2": y,
+                    "stroke": colour,
+                    "stroke-width": 2.5,
+                    "stroke-dasharray": dash,
+                },
+            )
+        )
         parts.append(text(x + 42, y + 5, label, fill=palette.INK, font_size=LABEL))
     return group(parts, class_="legend")
 
@@ -186,15 +256,18 @@ def _verdict(want: Sequence[float | None], got: Sequence[float | None], actual: 
         if w is None or g is None or not math.isclose(w, g, rel_tol=SAME_REL, abs_tol=1e-9):
             spelt = "not a number" if g is None else f"{g:.6g}"
             reference = "not a number" if w is None else f"{w:.6g}"
-            return (f"Your loss first departs from the reference's at epoch {epoch}: "
-                    f"{spelt} where the reference has {reference}.")
+            return (
+                f"Your loss first departs from the reference's at epoch {epoch}: "
+                f"{spelt} where the reference has {reference}."
+            )
     if len(got) != len(want):
         return f"Your code recorded {len(got)} epochs; the reference ran {len(want)}."
     return "Your loss follows the reference's at every epoch."
 
 
-def _notes(actual: Any, got: Sequence[float | None],
-           plotted: Sequence[float | None]) -> tuple[str, ...]:
+def _notes(
+    actual: Any, got: Sequence[float | None], plotted: Sequence[float | None]
+) -> tuple[str, ...]:
     if type(actual) is not list:
         return ()
     left_out = sum(v is None for v in plotted)
@@ -202,5 +275,6 @@ def _notes(actual: Any, got: Sequence[float | None],
         return ()
     bad = sum(v is None for v in got)
     why = "not a finite number" if bad == left_out else "not a positive finite number"
-    return (f"{left_out} of your {len(got)} epochs are left out of the chart: "
-            f"their loss is {why}.",)
+    return (
+        f"{left_out} of your {len(got)} epochs are left out of the chart: their loss is {why}.",
+    )

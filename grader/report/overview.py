@@ -93,8 +93,7 @@ class Rate:
 
     @property
     def bar(self) -> Markup:
-        return svg.score_bar(self.passed, self.total or 1,
-                             f"{self.passed} of {self.total} passed")
+        return svg.score_bar(self.passed, self.total or 1, f"{self.passed} of {self.total} passed")
 
 
 @dataclass(frozen=True)
@@ -152,22 +151,36 @@ def overview(rows: Sequence[Row]) -> Overview:
     bins = _bins(shares)
     lines = [_line(r) for r in rows]
     return Overview(
-        count=len(rows), graded=len(graded), rejected=len(rows) - len(graded),
+        count=len(rows),
+        graded=len(graded),
+        rejected=len(rows) - len(graded),
         late=sum(r.late for r in rows),
         mean=points(round(statistics.fmean(r.score for r in graded), 2)) if graded else "–",
         median=points(statistics.median(r.score for r in graded)) if graded else "–",
         max_score=points(max((r.max_score for r in graded), default=0.0)),
-        histogram=histogram(bins), bins=bins, steps=_step_rates(graded),
-        checks=_check_rates(graded), failures=_failures(graded), blamed=_blamed(graded),
+        histogram=histogram(bins),
+        bins=bins,
+        steps=_step_rates(graded),
+        checks=_check_rates(graded),
+        failures=_failures(graded),
+        blamed=_blamed(graded),
         rejections=tuple(line for line in lines if line.status != "graded"),
         slowest=tuple(sorted(lines, key=lambda x: -float(x.duration))[:TOP_SLOWEST]),
-        students=tuple(lines))
+        students=tuple(lines),
+    )
 
 
 def _line(row: Row) -> StudentLine:
-    return StudentLine(row.submission, f"./{quote(row.submission, safe='')}/index.html",
-                       row.status, points(row.score), points(row.max_score),
-                       f"{row.duration:.1f}", row.late, row.message)
+    return StudentLine(
+        row.submission,
+        f"./{quote(row.submission, safe='')}/index.html",
+        row.status,
+        points(row.score),
+        points(row.max_score),
+        f"{row.duration:.1f}",
+        row.late,
+        row.message,
+    )
 
 
 def _bins(shares: list[float]) -> tuple[tuple[str, int], ...]:
@@ -184,12 +197,21 @@ def _step_rates(graded: list[Row]) -> tuple[Rate, ...]:
     rates = []
     for index, step in enumerate(STEPS):
         scored = [r for r in graded if r.steps[index] is not None]
-        full = [r for r in scored
-                if all(c.status == "passed" for c in r.checks if c.step == step)]
-        mean = (points(round(statistics.fmean(r.steps[index] or 0.0 for r in scored), 2))
-                if scored else "–")
-        rates.append(Rate(f"Step {step}: {STEP_TITLES[step]}", "all checks passed",
-                          len(full), len(scored), mean))
+        full = [r for r in scored if all(c.status == "passed" for c in r.checks if c.step == step)]
+        mean = (
+            points(round(statistics.fmean(r.steps[index] or 0.0 for r in scored), 2))
+            if scored
+            else "–"
+        )
+        rates.append(
+            Rate(
+                f"Step {step}: {STEP_TITLES[step]}",
+                "all checks passed",
+                len(full),
+                len(scored),
+                mean,
+            )
+        )
     return tuple(rates)
 
 
@@ -202,8 +224,10 @@ def _check_rates(graded: list[Row]) -> tuple[Rate, ...]:
             titles.setdefault(check.id, (check.step, check.title))
             total[check.id] += 1
             passed[check.id] += check.status == "passed"
-    return tuple(Rate(titles[cid][1], f"step {titles[cid][0]} · {cid}", passed[cid],
-                      total[cid]) for cid in titles)
+    return tuple(
+        Rate(titles[cid][1], f"step {titles[cid][0]} · {cid}", passed[cid], total[cid])
+        for cid in titles
+    )
 
 
 def _failures(graded: list[Row]) -> tuple[FailureGroup, ...]:
@@ -221,9 +245,13 @@ def _failures(graded: list[Row]) -> tuple[FailureGroup, ...]:
     # Most students first: one student's syntax error fails every check, and must not
     # outrank a mistake a third of the class made.
     ranked = sorted(count, key=lambda key: (-len(students[key]), -count[key], key))
-    return tuple(FailureGroup(message, count[key], len(students[key]), blame or "–",
-                              _names(sorted(checks[key])))
-                 for key in ranked[:TOP_FAILURES] for blame, message in [key])
+    return tuple(
+        FailureGroup(
+            message, count[key], len(students[key]), blame or "–", _names(sorted(checks[key]))
+        )
+        for key in ranked[:TOP_FAILURES]
+        for blame, message in [key]
+    )
 
 
 def _names(names: list[str], shown: int = 4) -> str:
@@ -248,21 +276,64 @@ def histogram(bins: Sequence[tuple[str, int]]) -> Markup:
     tallest = max((n for _, n in bins), default=0) or 1
     scale = (height - bottom - top) / tallest
     base = height - bottom
-    body = [svg.empty("line", {"x1": left, "y1": base, "x2": width - 10, "y2": base,
-                               "stroke": palette.RULE})]
+    body = [
+        svg.empty(
+            "line", {"x1": left, "y1": base, "x2": width - 10, "y2": base, "stroke": palette.RULE}
+        )
+    ]
     for index, (label, n) in enumerate(bins):
         x = left + index * slot
         bar = n * scale
-        body.append(svg.empty("rect", {"x": svg.fmt(x + 4), "y": svg.fmt(base - bar),
-                                       "width": svg.fmt(slot - 8), "height": svg.fmt(bar),
-                                       "fill": palette.LINK, "class": "bin"}))
-        body.append(svg.text(x + slot / 2, base - bar - 6, str(n), text_anchor="middle",
-                             font_size=13, fill=palette.INK))
-        body.append(svg.text(x + slot / 2, base + 18, label, text_anchor="middle",
-                             font_size=11, fill=palette.MUTED))
-    body.append(svg.text(width / 2, height - 6, "score (share of the points)",
-                         text_anchor="middle", font_size=12, fill=palette.MUTED))
+        body.append(
+            svg.empty(
+                "rect",
+                {
+                    "x": svg.fmt(x + 4),
+                    "y": svg.fmt(base - bar),
+                    "width": svg.fmt(slot - 8),
+                    "height": svg.fmt(bar),
+                    "fill": palette.LINK,
+                    "class": "bin",
+                },
+            )
+        )
+        body.append(
+            svg.text(
+                x + slot / 2,
+                base - bar - 6,
+                str(n),
+                text_anchor="middle",
+                font_size=13,
+                fill=palette.INK,
+            )
+        )
+        body.append(
+            svg.text(
+                x + slot / 2,
+                base + 18,
+                label,
+                text_anchor="middle",
+                font_size=11,
+                fill=palette.MUTED,
+            )
+        )
+    body.append(
+        svg.text(
+            width / 2,
+            height - 6,
+            "score (share of the points)",
+            text_anchor="middle",
+            font_size=12,
+            fill=palette.MUTED,
+        )
+    )
     described = "; ".join(f"{label}: {n}" for label, n in bins)
-    return svg.figure_svg(width, height, "Score distribution",
-                          f"Number of graded submissions per score band. {described}",
-                          "histogram", body, class_="histogram")
+    return svg.figure_svg(
+        width,
+        height,
+        "Score distribution",
+        f"Number of graded submissions per score band. {described}",
+        "histogram",
+        body,
+        class_="histogram",
+    )

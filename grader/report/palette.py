@@ -48,22 +48,44 @@ STUDENT_LINE = "#b4420d"
 
 # Pairs the report puts text on: (foreground, background).
 TEXT_PAIRS: tuple[tuple[str, str], ...] = (
-    (INK, PAGE), (MUTED, PAGE), (LINK, PAGE), (INK, SURFACE), (MUTED, SURFACE),
-    (LINK, SURFACE), (PAGE, BAD_NODE), (BAD_NODE, PAGE), (WRONG_NODE, WRONG_FILL),
-    (INK, WRONG_FILL), (REFERENCE_LINE, PAGE), (STUDENT_LINE, PAGE),
-    *((c.fg, c.bg) for c in STATUS.values()), *((c.fg, PAGE) for c in STATUS.values()),
+    (INK, PAGE),
+    (MUTED, PAGE),
+    (LINK, PAGE),
+    (INK, SURFACE),
+    (MUTED, SURFACE),
+    (LINK, SURFACE),
+    (PAGE, BAD_NODE),
+    (BAD_NODE, PAGE),
+    (WRONG_NODE, WRONG_FILL),
+    (INK, WRONG_FILL),
+    (REFERENCE_LINE, PAGE),
+    (STUDENT_LINE, PAGE),
+    *((c.fg, c.bg) for c in STATUS.values()),
+    *((c.fg, PAGE) for c in STATUS.values()),
 )
 # Pairs of graphics against what surrounds them (lines, borders, focus ring): 3:1 suffices.
 GRAPHIC_PAIRS: tuple[tuple[str, str], ...] = (
-    (RULE, PAGE), (EDGE, PAGE), (FOCUS, PAGE), (BAD_NODE, PAGE), (WRONG_NODE, PAGE),
-    (REFERENCE_LINE, PAGE), (STUDENT_LINE, PAGE),
+    (RULE, PAGE),
+    (EDGE, PAGE),
+    (FOCUS, PAGE),
+    (BAD_NODE, PAGE),
+    (WRONG_NODE, PAGE),
+    (REFERENCE_LINE, PAGE),
+    (STUDENT_LINE, PAGE),
 )
 
 
 def css_variables() -> list[tuple[str, str]]:
     """(name, value) pairs for the stylesheet's ``:root`` block."""
-    pairs = [("page", PAGE), ("ink", INK), ("muted", MUTED), ("link", LINK),
-             ("focus", FOCUS), ("rule", RULE), ("surface", SURFACE)]
+    pairs = [
+        ("page", PAGE),
+        ("ink", INK),
+        ("muted", MUTED),
+        ("link", LINK),
+        ("focus", FOCUS),
+        ("rule", RULE),
+        ("surface", SURFACE),
+    ]
     for status, colours in STATUS.items():
         pairs += [(f"{status}-fg", colours.fg), (f"{status}-bg", colours.bg)]
     return pairs
@@ -76,6 +98,6 @@ def contrast(foreground: str, background: str) -> float:
 
 
 def _luminance(colour: str) -> float:
-    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]

@@ -34,8 +34,9 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.globals.update(css_variables=palette.css_variables(), version=__version__,
-                       status_labels=STATUS_LABELS)
+    env.globals.update(
+        css_variables=palette.css_variables(), version=__version__, status_labels=STATUS_LABELS
+    )
     return env
 
 
@@ -63,5 +64,4 @@ def render_report(result: GradeResult, out_dir: Path) -> None:
 
 
 def _render(template: str, view: ReportView, step: StepView | None) -> str:
-    return environment().get_template(template).render(report=view, result=view.result,
-                                                       step=step)
+    return environment().get_template(template).render(report=view, result=view.result, step=step)

@@ -33,8 +33,11 @@ def empty(tag: str, attrs: Attrs) -> Markup:
 
 def _attributes(attrs: Attrs) -> str:
     # Attribute names are our own (keyword-style, ``_`` for ``-``); values are escaped.
-    return "".join(f' {name.rstrip("_").replace("_", "-")}="{escape(str(value))}"'
-                   for name, value in attrs.items() if value is not None)
+    return "".join(
+        f' {name.rstrip("_").replace("_", "-")}="{escape(str(value))}"'
+        for name, value in attrs.items()
+        if value is not None
+    )
 
 
 def text(x: float, y: float, content: str, **attrs: object) -> Markup:
@@ -45,14 +48,28 @@ def group(children: Iterable[Markup], **attrs: object) -> Markup:
     return element("g", attrs, Markup("").join(children))
 
 
-def figure_svg(width: float, height: float, title: str, desc: str, uid: str,
-               body: Iterable[Markup], **attrs: object) -> Markup:
+def figure_svg(
+    width: float,
+    height: float,
+    title: str,
+    desc: str,
+    uid: str,
+    body: Iterable[Markup],
+    **attrs: object,
+) -> Markup:
     """A standalone inline ``<svg>`` with an accessible name and description."""
     return element(
         "svg",
-        {"xmlns": "http://www.w3.org/2000/svg", "viewBox": f"0 0 {fmt(width)} {fmt(height)}",
-         "width": fmt(width), "height": fmt(height), "role": "img",
-         "aria-labelledby": f"{uid}-title {uid}-desc", "font-family": FONT, **attrs},
+        {
+            "xmlns": "http://www.w3.org/2000/svg",
+            "viewBox": f"0 0 {fmt(width)} {fmt(height)}",
+            "width": fmt(width),
+            "height": fmt(height),
+            "role": "img",
+            "aria-labelledby": f"{uid}-title {uid}-desc",
+            "font-family": FONT,
+            **attrs,
+        },
         element("title", {"id": f"{uid}-title"}, title),
         element("desc", {"id": f"{uid}-desc"}, desc),
         *body,
@@ -74,10 +91,33 @@ def score_bar(score: float, max_score: float, label: str) -> Markup:
     fill = palette.STATUS["passed" if share == 1 else "failed" if share == 0 else "error"].fg
     return element(
         "svg",
-        {"xmlns": "http://www.w3.org/2000/svg", "viewBox": f"0 0 {fmt(width)} {fmt(height)}",
-         "class": "bar", "role": "img", "aria-label": label, "preserveAspectRatio": "none"},
-        empty("rect", {"x": 0.5, "y": 0.5, "width": width - 1, "height": height - 1,
-                       "fill": palette.PAGE, "stroke": palette.RULE}),
-        empty("rect", {"x": 0.5, "y": 0.5, "width": fmt(max(share * width - 1, 0)),
-                       "height": height - 1, "fill": fill}),
+        {
+            "xmlns": "http://www.w3.org/2000/svg",
+            "viewBox": f"0 0 {fmt(width)} {fmt(height)}",
+            "class": "bar",
+            "role": "img",
+            "aria-label": label,
+            "preserveAspectRatio": "none",
+        },
+        empty(
+            "rect",
+            {
+                "x": 0.5,
+                "y": 0.5,
+                "width": width - 1,
+                "height": height - 1,
+                "fill": palette.PAGE,
+                "stroke": palette.RULE,
+            },
+        ),
+        empty(
+            "rect",
+            {
+                "x": 0.5,
+                "y": 0.5,
+                "width": fmt(max(share * width - 1, 0)),
+                "height": height - 1,
+                "fill": fill,
+            },
+        ),
     )

@@ -20,8 +20,13 @@ from grader.report.lossplot import PlotView, loss_plot
 from grader.report.svg import score_bar
 from grader.report.text import cap
 
-STATUS_LABELS = {"passed": "passed", "failed": "failed", "error": "error",
-                 "timeout": "timed out", "not_run": "not run"}
+STATUS_LABELS = {
+    "passed": "passed",
+    "failed": "failed",
+    "error": "error",
+    "timeout": "timed out",
+    "not_run": "not run",
+}
 
 
 @dataclass(frozen=True)
@@ -69,13 +74,23 @@ def points(value: float) -> str:
 
 
 def step_view(step: StepResult) -> StepView:
-    checks = tuple(check_view(check, f"check-{step.step}-{i}")
-                   for i, check in enumerate(step.checks, start=1))
-    return StepView(step.step, step.title, f"step-{step.step}.html", step.graded,
-                    points(step.score), points(step.max_score),
-                    sum(c.status == "passed" for c in step.checks), len(step.checks), checks,
-                    score_bar(step.score, step.max_score,
-                              f"{points(step.score)} of {points(step.max_score)} points"))
+    checks = tuple(
+        check_view(check, f"check-{step.step}-{i}") for i, check in enumerate(step.checks, start=1)
+    )
+    return StepView(
+        step.step,
+        step.title,
+        f"step-{step.step}.html",
+        step.graded,
+        points(step.score),
+        points(step.max_score),
+        sum(c.status == "passed" for c in step.checks),
+        len(step.checks),
+        checks,
+        score_bar(
+            step.score, step.max_score, f"{points(step.score)} of {points(step.max_score)} points"
+        ),
+    )
 
 
 def check_view(check: CheckResult, anchor: str) -> CheckView:
@@ -85,23 +100,39 @@ def check_view(check: CheckResult, anchor: str) -> CheckView:
     passed = check.status == "passed"
     values = read.values(details.get("values"))
     return CheckView(
-        anchor=anchor, title=check.title, status=check.status,
-        label=STATUS_LABELS[check.status], points=points(check.score),
-        max_points=points(check.max_score), hidden=False,
+        anchor=anchor,
+        title=check.title,
+        status=check.status,
+        label=STATUS_LABELS[check.status],
+        points=points(check.score),
+        max_points=points(check.max_score),
+        hidden=False,
         where="" if passed else cap(check.blame or "", 200),
-        feedback="" if passed else _feedback(check), hint="" if passed else check.hint,
-        inputs=read.inputs(details.get("inputs")), mismatch=read.mismatch(details.get("mismatch")),
-        values=values, error=read.error(details.get("error")), outputs=read.outputs(details),
-        graph=_graph(details.get("graph"), anchor), plots=_plots(details.get("plots"), anchor),
-        predictions=tuple(row for row in values if "prediction" in row.name))
+        feedback="" if passed else _feedback(check),
+        hint="" if passed else check.hint,
+        inputs=read.inputs(details.get("inputs")),
+        mismatch=read.mismatch(details.get("mismatch")),
+        values=values,
+        error=read.error(details.get("error")),
+        outputs=read.outputs(details),
+        graph=_graph(details.get("graph"), anchor),
+        plots=_plots(details.get("plots"), anchor),
+        predictions=tuple(row for row in values if "prediction" in row.name),
+    )
 
 
 def _hidden_view(check: CheckResult, anchor: str) -> CheckView:
     verdict = {"passed": "passed", "not_run": "not run"}.get(check.status, "failed")
     status = check.status if check.status in ("passed", "not_run") else "failed"
-    return CheckView(anchor=anchor, title=check.title, status=status,
-                     label=f"hidden check: {verdict}", points=points(check.score),
-                     max_points=points(check.max_score), hidden=True)
+    return CheckView(
+        anchor=anchor,
+        title=check.title,
+        status=status,
+        label=f"hidden check: {verdict}",
+        points=points(check.score),
+        max_points=points(check.max_score),
+        hidden=True,
+    )
 
 
 def _feedback(check: CheckResult) -> str:
@@ -109,7 +140,7 @@ def _feedback(check: CheckResult) -> str:
     # opening rather than say it twice; any other wording is kept whole.
     text = cap(check.feedback, 3000)
     opening = f"Look at {check.blame}. "
-    return text[len(opening):] if check.blame and text.startswith(opening) else text
+    return text[len(opening) :] if check.blame and text.startswith(opening) else text
 
 
 def _graph(raw: Any, anchor: str) -> GraphView | None:
@@ -124,9 +155,15 @@ def _plots(raw: Any, anchor: str) -> tuple[PlotView, ...]:
     if type(raw) is not list:
         return ()
     wanted = [p for p in raw if type(p) is dict and p.get("kind") == "loss"]
-    return tuple(loss_plot(cap(p.get("name", "loss"), 200), p.get("expected"),
-                           p.get("actual"), f"{anchor}-plot-{i}")
-                 for i, p in enumerate(wanted, start=1))
+    return tuple(
+        loss_plot(
+            cap(p.get("name", "loss"), 200),
+            p.get("expected"),
+            p.get("actual"),
+            f"{anchor}-plot-{i}",
+        )
+        for i, p in enumerate(wanted, start=1)
+    )
 
 
 @dataclass(frozen=True)
@@ -142,6 +179,11 @@ class ReportView:
 
 
 def report_view(result: GradeResult) -> ReportView:
-    return ReportView(result, tuple(step_view(step) for step in result.steps),
-                      points(result.score), points(result.max_score),
-                      f"{result.duration:.1f} s", tuple(cap(n, 500) for n in result.notes))
+    return ReportView(
+        result,
+        tuple(step_view(step) for step in result.steps),
+        points(result.score),
+        points(result.max_score),
+        f"{result.duration:.1f} s",
+        tuple(cap(n, 500) for n in result.notes),
+    )

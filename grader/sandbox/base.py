@@ -46,8 +46,13 @@ class ExitStatus:
             return "it ran out of memory and was stopped"
         if self.output_exceeded:
             return "it wrote more output than allowed and was stopped"
-        signal = -self.code if self.code is not None and self.code < 0 else \
-            self.code - 128 if self.code is not None and self.code > 128 else None
+        signal = (
+            -self.code
+            if self.code is not None and self.code < 0
+            else self.code - 128
+            if self.code is not None and self.code > 128
+            else None
+        )
         if signal is not None:
             return _SIGNALS.get(signal, f"it was ended by signal {signal}")
         return f"it exited with status {self.code}"
@@ -55,7 +60,7 @@ class ExitStatus:
 
 _SIGNALS = {
     11: "it crashed with a segmentation fault (signal 11), which in Python usually means "
-        "recursion far deeper than the interpreter's stack allows",
+    "recursion far deeper than the interpreter's stack allows",
     9: "it was killed (signal 9), most often for using more memory than allowed",
     6: "it aborted (signal 6)",
     25: "it wrote a file larger than allowed (signal 25)",

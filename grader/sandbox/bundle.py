@@ -22,8 +22,10 @@ PYTEST_INI = "[pytest]\npython_files = test_step*.py\npython_functions = test_*\
 
 def bundle_files(exercise: Exercise) -> dict[str, bytes]:
     """Relative path in the bundle -> content."""
-    files = {"pytest.ini": PYTEST_INI.encode(),
-             "mg_run.py": (HARNESS_DIR / "entry.py").read_bytes()}
+    files = {
+        "pytest.ini": PYTEST_INI.encode(),
+        "mg_run.py": (HARNESS_DIR / "entry.py").read_bytes(),
+    }
     for source in sorted(HARNESS_DIR.glob("*.py")):
         files[f"mg_harness/{source.name}"] = source.read_bytes()
     for step_file in sorted(exercise.step_files.values()):
@@ -46,4 +48,3 @@ def write_bundle(exercise: Exercise, destination: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
     return destination
-

@@ -44,14 +44,20 @@ _MiB = 1 << 20
 # they are killed (a submission can close the record stream and keep threads running).
 EXIT_GRACE = 3.0
 API_TIMEOUT = 30  # seconds for one engine call (the SDK's default is 60)
-NO_ENGINE = ("no Docker engine answers ({reason}): start one (as root: "
-             "scripts/docker-engine.sh; see docs/docker.md), check DOCKER_HOST, or grade "
-             "with --sandbox local on trusted code")
-NO_IMAGE = ("the sandbox image {tag} ({why}) is not on this Docker engine: run "
-            "`micrograde sandbox build` (add --offline where no registry answers)")
-NO_NAMED_IMAGE = ("the sandbox image {tag} named by [docker] image in the settings is not "
-                  "on this Docker engine: build or load it, or leave that setting empty to "
-                  "use the image `micrograde sandbox build` makes")
+NO_ENGINE = (
+    "no Docker engine answers ({reason}): start one (as root: "
+    "scripts/docker-engine.sh; see docs/docker.md), check DOCKER_HOST, or grade "
+    "with --sandbox local on trusted code"
+)
+NO_IMAGE = (
+    "the sandbox image {tag} ({why}) is not on this Docker engine: run "
+    "`micrograde sandbox build` (add --offline where no registry answers)"
+)
+NO_NAMED_IMAGE = (
+    "the sandbox image {tag} named by [docker] image in the settings is not "
+    "on this Docker engine: build or load it, or leave that setting empty to "
+    "use the image `micrograde sandbox build` makes"
+)
 
 
 def connect_engine() -> Any:
@@ -60,8 +66,9 @@ def connect_engine() -> Any:
         import docker
         from requests.exceptions import RequestException
     except ImportError as exc:
-        raise SandboxUnavailableError(f"the Docker SDK for Python is missing ({exc}): "
-                                      "pip install docker") from exc
+        raise SandboxUnavailableError(
+            f"the Docker SDK for Python is missing ({exc}): pip install docker"
+        ) from exc
     try:
         client = docker.from_env(timeout=API_TIMEOUT)
         client.ping()
@@ -108,7 +115,8 @@ class DockerSandbox(Sandbox):
         except ImageNotFound:
             client.close()
             message = (NO_NAMED_IMAGE if settings.docker.image else NO_IMAGE).format(
-                tag=image, why="the one for this grader's version, harness and tests")
+                tag=image, why="the one for this grader's version, harness and tests"
+            )
             raise SandboxUnavailableError(message) from None
         _clean_after_dead_graders(client.api)
         return cls(client, image, settings)
@@ -126,14 +134,19 @@ class DockerSandbox(Sandbox):
         directory = reaper.run_directory()
         try:
             _share_workspace(job.workspace, directory / "workspace")
-            spec = Spec(self._image, harness_command(job.wall_seconds),
-                        harness_environment(json.dumps(dict(job.job, workspace=WORKSPACE))),
-                        job.limits, self._user, directory / "workspace", new_run_id())
+            spec = Spec(
+                self._image,
+                harness_command(job.wall_seconds),
+                harness_environment(json.dumps(dict(job.job, workspace=WORKSPACE))),
+                job.limits,
+                self._user,
+                directory / "workspace",
+                new_run_id(),
+            )
         except BaseException:
             shutil.rmtree(directory, ignore_errors=True)
             raise
-        return DockerExecution(self._client.api, spec, self._owner, directory,
-                               job.wall_seconds)
+        return DockerExecution(self._client.api, spec, self._owner, directory, job.wall_seconds)
 
     def close(self) -> None:
         self._client.close()
@@ -154,8 +167,9 @@ def _share_workspace(source: Path, target: Path) -> None:
 class DockerExecution(Execution):
     """One container: created, attached, started; then killed or finished, and removed."""
 
-    def __init__(self, api: Any, spec: Spec, owner: Owner, directory: Path,
-                 wall_seconds: float) -> None:
+    def __init__(
+        self, api: Any, spec: Spec, owner: Owner, directory: Path, wall_seconds: float
+    ) -> None:
         super().__init__(LinePump(spec.limits.output_mb * _MiB))
         self._api = api
         self._directory = directory
@@ -183,15 +197,18 @@ class DockerExecution(Execution):
             container = create_container(self._api, spec, owner)
             reaper.track(container, self._api, self._directory)
             # Attach before start, so not a byte of output is missed.
-            self._stream = self._api.attach(container, stdout=True, stderr=True, stream=True,
-                                            demux=True, logs=False)
+            self._stream = self._api.attach(
+                container, stdout=True, stderr=True, stream=True, demux=True, logs=False
+            )
             self._pump_thread = self.pump.start(self._split(self._stream), self.kill)
             self._api.start(container)
             return container
         except (DockerException, RequestException, OSError) as exc:
             self._abandon(container)
-            raise SandboxError(f"the sandbox container could not start: {_short(exc)} "
-                               "(is the engine healthy? try `micrograde sandbox check`)") from exc
+            raise SandboxError(
+                f"the sandbox container could not start: {_short(exc)} "
+                "(is the engine healthy? try `micrograde sandbox check`)"
+            ) from exc
         except BaseException:
             self._abandon(container)
             raise
@@ -267,9 +284,12 @@ class DockerExecution(Execution):
                 self._pump_thread.join(timeout=5)
             reaper.release(self._id)
             reaper.remove(self._api, self._id, self._directory)
-        return ExitStatus(code=code, oom_killed=oom,
-                          output_exceeded=self.pump.exceeded or self._stderr_exceeded,
-                          stderr_tail=self._stderr[-STDERR_TAIL:].decode("utf-8", "replace"))
+        return ExitStatus(
+            code=code,
+            oom_killed=oom,
+            output_exceeded=self.pump.exceeded or self._stderr_exceeded,
+            stderr_tail=self._stderr[-STDERR_TAIL:].decode("utf-8", "replace"),
+        )
 
     @property
     def _stderr_exceeded(self) -> bool:

@@ -34,8 +34,13 @@ class Owner:
     host: str
 
     def labels(self, run: str) -> dict[str, str]:
-        return {LABEL: "1", f"{LABEL}.run": run, f"{LABEL}.pid": str(self.pid),
-                f"{LABEL}.pidstart": self.started, f"{LABEL}.host": self.host}
+        return {
+            LABEL: "1",
+            f"{LABEL}.run": run,
+            f"{LABEL}.pid": str(self.pid),
+            f"{LABEL}.pidstart": self.started,
+            f"{LABEL}.host": self.host,
+        }
 
 
 def process_start(pid: int) -> str | None:
@@ -72,16 +77,22 @@ class Spec:
 
 def harness_command(wall_seconds: float) -> list[str]:
     backstop = int(wall_seconds) + BACKSTOP_GRACE
-    return ["timeout", "-s", "KILL", str(backstop), PYTHON, "-I", "-B", "-u",
-            "/harness/mg_run.py"]
+    return ["timeout", "-s", "KILL", str(backstop), PYTHON, "-I", "-B", "-u", "/harness/mg_run.py"]
 
 
 def harness_environment(job: str) -> dict[str, str]:
     # Explicit and minimal; nothing of the grader's own environment goes in. (The image's
     # ENV, e.g. PATH and LANG, stays: Docker can override those but not drop them.)
-    return {"MG_JOB": job, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
-            "HOME": "/tmp", "TMPDIR": "/tmp", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    return {
+        "MG_JOB": job,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+        "HOME": "/tmp",
+        "TMPDIR": "/tmp",
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+    }
 
 
 def host_config(api: Any, limits: Limits, workspace: Path | None) -> Any:
@@ -91,7 +102,8 @@ def host_config(api: Any, limits: Limits, workspace: Path | None) -> Any:
     binds = {str(workspace): {"bind": WORKSPACE, "mode": "ro"}} if workspace else None
     return api.create_host_config(
         network_mode="none",
-        mem_limit=memory, memswap_limit=memory,  # equal: no swap on top of the memory
+        mem_limit=memory,
+        memswap_limit=memory,  # equal: no swap on top of the memory
         pids_limit=limits.pids,
         nano_cpus=int(limits.cpus * 1e9),
         read_only=True,
@@ -100,10 +112,11 @@ def host_config(api: Any, limits: Limits, workspace: Path | None) -> Any:
         cap_drop=["ALL"],
         security_opt=["no-new-privileges"],
         init=True,
-        ulimits=[Ulimit(name="core", soft=0, hard=0),
-                 Ulimit(name="nofile", soft=limits.nofile, hard=limits.nofile),
-                 Ulimit(name="fsize", soft=limits.tmpfs_mb * _MiB,
-                        hard=limits.tmpfs_mb * _MiB)],
+        ulimits=[
+            Ulimit(name="core", soft=0, hard=0),
+            Ulimit(name="nofile", soft=limits.nofile, hard=limits.nofile),
+            Ulimit(name="fsize", soft=limits.tmpfs_mb * _MiB, hard=limits.tmpfs_mb * _MiB),
+        ],
         # No log at all: the grader reads the output through attach, with its own cap;
         # a json-file log would have no size limit by default.
         log_config=LogConfig(type=LogConfig.types.NONE),
@@ -114,8 +127,15 @@ def host_config(api: Any, limits: Limits, workspace: Path | None) -> Any:
 def create_container(api: Any, spec: Spec, owner: Owner) -> str:
     """Create (not start) a hardened container; return its id."""
     created = api.create_container(
-        spec.image, command=spec.command, environment=spec.environment, user=spec.user,
-        working_dir="/tmp", labels=owner.labels(spec.run or new_run_id()),
-        network_disabled=True, stdin_open=False, tty=False,
-        host_config=host_config(api, spec.limits, spec.workspace))
+        spec.image,
+        command=spec.command,
+        environment=spec.environment,
+        user=spec.user,
+        working_dir="/tmp",
+        labels=owner.labels(spec.run or new_run_id()),
+        network_disabled=True,
+        stdin_open=False,
+        tty=False,
+        host_config=host_config(api, spec.limits, spec.workspace),
+    )
     return str(created["Id"])

@@ -55,8 +55,9 @@ def pinned_requirements() -> tuple[str, ...]:
     try:
         return tuple(f"{name}=={importlib.metadata.version(name)}" for name in PINNED)
     except importlib.metadata.PackageNotFoundError as exc:
-        raise SandboxImageError(f"{exc.name} is not installed on the host: reinstall "
-                                "micrograde (pip install -e .)") from exc
+        raise SandboxImageError(
+            f"{exc.name} is not installed on the host: reinstall micrograde (pip install -e .)"
+        ) from exc
 
 
 def content_hash(exercise: Exercise) -> str:
@@ -79,8 +80,9 @@ class BuildPlan:
     offline: bool
 
 
-def plan_build(client: Any, exercise: Exercise, base: str | None, offline: bool,
-               say: Say) -> BuildPlan:
+def plan_build(
+    client: Any, exercise: Exercise, base: str | None, offline: bool, say: Say
+) -> BuildPlan:
     """Decide which base to build on, making the offline base when it is needed."""
     tag = expected_tag(exercise)
     if offline:
@@ -92,7 +94,8 @@ def plan_build(client: Any, exercise: Exercise, base: str | None, offline: bool,
     if base:
         raise SandboxImageError(
             f"the base image {base} is not on this machine and no registry answers: "
-            f"load it (docker load) or build offline with `micrograde sandbox build --offline`")
+            f"load it (docker load) or build offline with `micrograde sandbox build --offline`"
+        )
     say(f"no registry answers for {DEFAULT_BASE}: building offline on {OFFLINE_BASE}")
     _ensure_offline_base(client, say)
     return BuildPlan(tag, OFFLINE_BASE, True)
@@ -108,19 +111,27 @@ def build_image(client: Any, exercise: Exercise, plan: BuildPlan, say: Say) -> s
         shutil.copyfile(DOCKERFILE, context / "Dockerfile")
         _compile_bundle(write_bundle(exercise, context / "bundle"))
         if expected_tag(exercise) != plan.tag:  # the tag must name what is in the context
-            raise SandboxImageError("the harness, staged tests or Dockerfile changed while "
-                                    "the build context was made: run the build again")
+            raise SandboxImageError(
+                "the harness, staged tests or Dockerfile changed while "
+                "the build context was made: run the build again"
+            )
         say(f"building {plan.tag} on {plan.base}")
         try:
             image, _log = client.images.build(
-                path=str(context), tag=plan.tag, buildargs={"BASE": plan.base},
+                path=str(context),
+                tag=plan.tag,
+                buildargs={"BASE": plan.base},
                 # Not "micrograde=1": containers inherit image labels, and that one marks
                 # the containers a grader started (`sandbox clean` removes them).
                 labels={"micrograde.hash": plan.tag.rsplit("-", 1)[-1]},
-                rm=True, forcerm=True, pull=False)
+                rm=True,
+                forcerm=True,
+                pull=False,
+            )
         except BuildError as exc:
-            tail = " / ".join(str(e.get("stream", e.get("error", ""))).strip()
-                              for e in list(exc.build_log)[-5:])
+            tail = " / ".join(
+                str(e.get("stream", e.get("error", ""))).strip() for e in list(exc.build_log)[-5:]
+            )
             raise SandboxImageError(f"docker build failed: {exc.msg} ({tail})") from exc
         except APIError as exc:
             raise SandboxImageError(f"docker build failed: {exc.explanation}") from exc
@@ -134,26 +145,54 @@ def download_wheels(destination: Path, say: Say) -> None:
     say(f"downloading wheels: {' '.join(requirements)}")
     # The same flags as scripts/download-wheels.sh: wheels for the image's interpreter,
     # whatever runs this, through this machine's pip configuration (index, find-links).
-    command = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check",
-               "--no-input", "--progress-bar", "off", "--dest", str(destination),
-               "--only-binary=:all:", "--implementation", "cp",
-               "--python-version", IMAGE_PYTHON, "--abi", "cp311", "--abi", "abi3",
-               "--abi", "none", "--platform", "manylinux_2_28_x86_64",
-               "--platform", "manylinux_2_17_x86_64", "--platform", "manylinux2014_x86_64",
-               "--platform", "any", *requirements]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--progress-bar",
+        "off",
+        "--dest",
+        str(destination),
+        "--only-binary=:all:",
+        "--implementation",
+        "cp",
+        "--python-version",
+        IMAGE_PYTHON,
+        "--abi",
+        "cp311",
+        "--abi",
+        "abi3",
+        "--abi",
+        "none",
+        "--platform",
+        "manylinux_2_28_x86_64",
+        "--platform",
+        "manylinux_2_17_x86_64",
+        "--platform",
+        "manylinux2014_x86_64",
+        "--platform",
+        "any",
+        *requirements,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-8:])
-        raise SandboxImageError(f"pip download failed (does this machine reach a package "
-                                f"index? see docs/docker.md, step 3):\n{tail}")
+        raise SandboxImageError(
+            f"pip download failed (does this machine reach a package "
+            f"index? see docs/docker.md, step 3):\n{tail}"
+        )
 
 
 def _compile_bundle(bundle: Path) -> None:
     # The sandbox never writes bytecode (read-only root, -B), so without this the harness
     # is compiled again at every container start. unchecked-hash: valid whatever the file
     # times become inside the image.
-    compileall.compile_dir(bundle, quiet=1,
-                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    compileall.compile_dir(
+        bundle, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+    )
 
 
 def _present(client: Any, name: str) -> bool:
@@ -181,12 +220,19 @@ def _ensure_offline_base(client: Any, say: Say) -> None:
         return
     script = BASE_SCRIPT
     say(f"making {OFFLINE_BASE} with {script.name} (debootstrap; about a minute)")
-    done = subprocess.run(["bash", str(script)], env=dict(os.environ, BASE_IMAGE=OFFLINE_BASE),
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["bash", str(script)],
+        env=dict(os.environ, BASE_IMAGE=OFFLINE_BASE),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-10:])
-        raise SandboxImageError(f"{script.name} failed (it needs root, debootstrap and "
-                                f"network access to a Debian mirror):\n{tail}")
+        raise SandboxImageError(
+            f"{script.name} failed (it needs root, debootstrap and "
+            f"network access to a Debian mirror):\n{tail}"
+        )
 
 
 def remove_stale_images(client: Any, keep: str) -> list[str]:

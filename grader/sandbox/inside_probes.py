@@ -43,8 +43,11 @@ def network() -> None:
         reached, how = False, f"connect to 1.1.1.1:53 failed: {exc.strerror or exc}"
     finally:
         probe.close()
-    say("network: only loopback", interfaces == ["lo"] and not reached,
-        f"interfaces {interfaces}; {how}")
+    say(
+        "network: only loopback",
+        interfaces == ["lo"] and not reached,
+        f"interfaces {interfaces}; {how}",
+    )
 
 
 def _write_fails(path: str) -> tuple[bool, str]:
@@ -57,22 +60,31 @@ def _write_fails(path: str) -> tuple[bool, str]:
 
 
 def read_only() -> None:
-    results = [_write_fails(p) for p in ("/probe", "/harness/probe", "/workspace/probe",
-                                         "/opt/venv/probe")]
-    say("root file system read-only", all(ok for ok, _ in results),
-        "; ".join(detail for _, detail in results))
+    results = [
+        _write_fails(p) for p in ("/probe", "/harness/probe", "/workspace/probe", "/opt/venv/probe")
+    ]
+    say(
+        "root file system read-only",
+        all(ok for ok, _ in results),
+        "; ".join(detail for _, detail in results),
+    )
 
 
 def identity(want: dict[str, Any]) -> None:
-    say("user is not root", os.getuid() == want["uid"] and 0 not in (os.getuid(), os.getgid()),
-        f"uid {os.getuid()}, gid {os.getgid()}")
+    say(
+        "user is not root",
+        os.getuid() == want["uid"] and 0 not in (os.getuid(), os.getgid()),
+        f"uid {os.getuid()}, gid {os.getgid()}",
+    )
     lines = (line.split(":\t", 1) for line in open("/proc/self/status").read().splitlines())
     status = {key: value.strip() for key, value in (p for p in lines if len(p) == 2)}
-    say("no capabilities, no-new-privileges",
-        int(status["CapEff"], 16) == 0 and int(status["CapBnd"], 16) == 0
+    say(
+        "no capabilities, no-new-privileges",
+        int(status["CapEff"], 16) == 0
+        and int(status["CapBnd"], 16) == 0
         and status["NoNewPrivs"] == "1",
-        f"CapEff {status['CapEff']}, CapBnd {status['CapBnd']}, "
-        f"NoNewPrivs {status['NoNewPrivs']}")
+        f"CapEff {status['CapEff']}, CapBnd {status['CapBnd']}, NoNewPrivs {status['NoNewPrivs']}",
+    )
     init = read("/proc/1/comm")
     say("an init process is PID 1", init in ("docker-init", "tini"), f"PID 1 is {init}")
 
@@ -80,21 +92,34 @@ def identity(want: dict[str, Any]) -> None:
 def cgroup_limits(want: dict[str, Any]) -> None:
     # cgroup v2 files first, then v1 (this project's CI machine runs v1).
     v2 = read("/sys/fs/cgroup/cpu.max")
-    quota, period = v2.split() if v2 else (read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"),
-                                           read("/sys/fs/cgroup/cpu/cpu.cfs_period_us"))
+    quota, period = (
+        v2.split()
+        if v2
+        else (
+            read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"),
+            read("/sys/fs/cgroup/cpu/cpu.cfs_period_us"),
+        )
+    )
     try:
         cpus: float | None = int(quota or "") / int(period or "")
     except ValueError:
         cpus = None
-    say("CPU limit set", cpus is not None and abs(cpus - want["cpus"]) < 0.01,
-        f"cgroup CPU quota {quota}/{period} = {cpus} CPU (want {want['cpus']})")
+    say(
+        "CPU limit set",
+        cpus is not None and abs(cpus - want["cpus"]) < 0.01,
+        f"cgroup CPU quota {quota}/{period} = {cpus} CPU (want {want['cpus']})",
+    )
     memory = read("/sys/fs/cgroup/memory.max") or read(
-        "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes"
+    )
     swap = read("/sys/fs/cgroup/memory.swap.max")
     memsw = read("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")
     no_swap = swap == "0" if swap is not None else memsw in (None, memory)
-    say("memory limit set, no swap", memory == str(want["memory"]) and no_swap,
-        f"memory {memory} (want {want['memory']}), memory+swap {memsw or swap}")
+    say(
+        "memory limit set, no swap",
+        memory == str(want["memory"]) and no_swap,
+        f"memory {memory} (want {want['memory']}), memory+swap {memsw or swap}",
+    )
     pids = read("/sys/fs/cgroup/pids.max") or read("/sys/fs/cgroup/pids/pids.max")
     say("pids limit set", pids == str(want["pids"]), f"pids.max {pids} (want {want['pids']})")
 
@@ -102,14 +127,19 @@ def cgroup_limits(want: dict[str, Any]) -> None:
 def files(want: dict[str, Any]) -> None:
     stat = os.statvfs("/tmp")
     size = stat.f_blocks * stat.f_frsize
-    say("/tmp is a size-capped tmpfs", 0 < size <= want["tmpfs"],
-        f"/tmp holds {size // _MiB} MiB (cap {want['tmpfs'] // _MiB} MiB)")
+    say(
+        "/tmp is a size-capped tmpfs",
+        0 < size <= want["tmpfs"],
+        f"/tmp holds {size // _MiB} MiB (cap {want['tmpfs'] // _MiB} MiB)",
+    )
     core = resource.getrlimit(resource.RLIMIT_CORE)
     nofile = resource.getrlimit(resource.RLIMIT_NOFILE)
     fsize = resource.getrlimit(resource.RLIMIT_FSIZE)
-    say("core dumps off, file limits",
+    say(
+        "core dumps off, file limits",
         core == (0, 0) and nofile[1] == want["nofile"] and fsize[1] == want["tmpfs"],
-        f"core {core}, nofile {nofile}, fsize {fsize}")
+        f"core {core}, nofile {nofile}, fsize {fsize}",
+    )
 
 
 def _leaks(path: str, markers: list[bytes]) -> list[str]:
@@ -133,8 +163,12 @@ def no_reference(want: dict[str, Any]) -> None:
         for name in names:
             scanned += 1
             hits += _leaks(os.path.join(root, name), markers)
-    say("no reference or rubric visible", not hits, "; ".join(hits[:5])
-        or f"searched {scanned} files for {len(markers)} lines of the reference")
+    say(
+        "no reference or rubric visible",
+        not hits,
+        "; ".join(hits[:5])
+        or f"searched {scanned} files for {len(markers)} lines of the reference",
+    )
 
 
 def memory(want: dict[str, Any]) -> None:

@@ -83,11 +83,25 @@ class LocalExecution(Execution):
         self._stderr = bytearray()
         spec = dict(job.job, workspace=str(root / "workspace"))
         self._proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-c", _LAUNCHER,
-             json.dumps(_rlimits(job.limits, job.wall_seconds)),
-             sys.executable, "-I", "-B", str(root / "harness" / "mg_run.py")],
-            cwd=root / "tmp", env=self._environment(spec), stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+            [
+                sys.executable,
+                "-I",
+                "-S",
+                "-c",
+                _LAUNCHER,
+                json.dumps(_rlimits(job.limits, job.wall_seconds)),
+                sys.executable,
+                "-I",
+                "-B",
+                str(root / "harness" / "mg_run.py"),
+            ],
+            cwd=root / "tmp",
+            env=self._environment(spec),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
         assert self._proc.stdout is not None and self._proc.stderr is not None
         self._threads = [
             self.pump.start(_chunks(self._proc.stdout), self.kill),
@@ -96,11 +110,16 @@ class LocalExecution(Execution):
 
     def _environment(self, spec: dict[str, object]) -> dict[str, str]:
         return {
-            "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
-            "HOME": str(self._root / "home"), "TMPDIR": str(self._root / "tmp"),
-            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
-            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-            "MG_JOB": json.dumps(spec), "MG_RUN": self._marker,
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "HOME": str(self._root / "home"),
+            "TMPDIR": str(self._root / "tmp"),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONUNBUFFERED": "1",
+            "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "MG_JOB": json.dumps(spec),
+            "MG_RUN": self._marker,
         }
 
     def kill(self) -> None:
@@ -120,9 +139,11 @@ class LocalExecution(Execution):
         for thread in self._threads:
             thread.join(timeout=5)
         shutil.rmtree(self._root, ignore_errors=True)
-        return ExitStatus(code=code,
-                          output_exceeded=self.pump.exceeded,
-                          stderr_tail=self._stderr[-STDERR_TAIL:].decode("utf-8", "replace"))
+        return ExitStatus(
+            code=code,
+            output_exceeded=self.pump.exceeded,
+            stderr_tail=self._stderr[-STDERR_TAIL:].decode("utf-8", "replace"),
+        )
 
 
 def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
@@ -134,6 +155,7 @@ def _drain(stream: IO[bytes], tail: bytearray) -> threading.Thread:
         for chunk in iter(lambda: stream.read1(65536), b""):  # type: ignore[attr-defined]
             tail.extend(chunk)
             del tail[:-STDERR_TAIL]
+
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread

@@ -55,10 +55,15 @@ def run_probes(exercise: Exercise, settings: Settings, say: Say) -> list[ProbeRe
 
 def wanted(exercise: Exercise, settings: Settings) -> dict[str, Any]:
     limits = settings.limits
-    return {"uid": int(settings.docker.user.split(":")[0]), "cpus": limits.cpus,
-            "memory": limits.memory_mb * _MiB, "pids": limits.pids,
-            "tmpfs": limits.tmpfs_mb * _MiB, "nofile": limits.nofile,
-            "markers": reference_markers(exercise)}
+    return {
+        "uid": int(settings.docker.user.split(":")[0]),
+        "cpus": limits.cpus,
+        "memory": limits.memory_mb * _MiB,
+        "pids": limits.pids,
+        "tmpfs": limits.tmpfs_mb * _MiB,
+        "nofile": limits.nofile,
+        "markers": reference_markers(exercise),
+    }
 
 
 def reference_markers(exercise: Exercise, count: int = 3) -> list[str]:
@@ -67,22 +72,32 @@ def reference_markers(exercise: Exercise, count: int = 3) -> list[str]:
     source = (exercise.reference_dir(5) / "micrograd" / "value.py").read_text()
     bundle = b"\n".join(bundle_files(exercise).values())
     lines = {line.strip() for line in source.splitlines()}
-    own = sorted((line for line in lines if len(line) >= 30 and line.encode() not in bundle),
-                 key=len, reverse=True)
+    own = sorted(
+        (line for line in lines if len(line) >= 30 and line.encode() not in bundle),
+        key=len,
+        reverse=True,
+    )
     return own[:count]
 
 
-def _run(sandbox: DockerSandbox, settings: Settings, kind: str,
-         want: dict[str, Any]) -> tuple[list[dict[str, Any]], ExitStatus]:
+def _run(
+    sandbox: DockerSandbox, settings: Settings, kind: str, want: dict[str, Any]
+) -> tuple[list[dict[str, Any]], ExitStatus]:
     directory = reaper.run_directory()
     (directory / "workspace").mkdir(mode=0o755)
     directory.chmod(0o755)
     command = [PYTHON, "-I", "-B", "-c", INSIDE.read_text(), kind, json.dumps(want)]
-    spec = Spec(sandbox.image, command, {},
-                settings.limits, settings.docker.user, directory / "workspace", new_run_id())
+    spec = Spec(
+        sandbox.image,
+        command,
+        {},
+        settings.limits,
+        settings.docker.user,
+        directory / "workspace",
+        new_run_id(),
+    )
     try:
-        execution = DockerExecution(sandbox.api, spec, this_process(), directory,
-                                    PROBE_SECONDS)
+        execution = DockerExecution(sandbox.api, spec, this_process(), directory, PROBE_SECONDS)
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
         raise
@@ -96,13 +111,17 @@ def _run(sandbox: DockerSandbox, settings: Settings, kind: str,
     return lines, status
 
 
-def probe_static(sandbox: DockerSandbox, settings: Settings,
-                 want: dict[str, Any]) -> list[ProbeResult]:
+def probe_static(
+    sandbox: DockerSandbox, settings: Settings, want: dict[str, Any]
+) -> list[ProbeResult]:
     lines, status = _run(sandbox, settings, "static", want)
     results = [ProbeResult(x["probe"], x["ok"], x["detail"]) for x in lines if "probe" in x]
     if not results or status.code != 0:
-        results.append(ProbeResult("probe container ran", False,
-                                   f"{status.describe()}: {status.stderr_tail[-300:]}"))
+        results.append(
+            ProbeResult(
+                "probe container ran", False, f"{status.describe()}: {status.stderr_tail[-300:]}"
+            )
+        )
     return results
 
 
@@ -114,8 +133,9 @@ def _memory(sandbox: DockerSandbox, settings: Settings, want: dict[str, Any]) ->
         return ProbeResult(name, False, f"allocated {most >> 20} MiB, more than the limit")
     if status.oom_killed or any("memory_error" in x for x in lines):
         how = "killed by the OOM killer" if status.oom_killed else "MemoryError"
-        return ProbeResult(name, True, f"{how} after {most >> 20} MiB "
-                                       f"(limit {want['memory'] >> 20} MiB)")
+        return ProbeResult(
+            name, True, f"{how} after {most >> 20} MiB (limit {want['memory'] >> 20} MiB)"
+        )
     return ProbeResult(name, False, f"unexpected end: {status.describe()}")
 
 
@@ -124,8 +144,12 @@ def _pids(sandbox: DockerSandbox, settings: Settings, want: dict[str, Any]) -> P
     name = "pids limit holds"
     for line in lines:
         if "refused_after" in line and line["refused_after"] <= want["pids"]:
-            return ProbeResult(name, True, f"thread {line['refused_after'] + 1} refused: "
-                                           f"{line['error']} (limit {want['pids']})")
+            return ProbeResult(
+                name,
+                True,
+                f"thread {line['refused_after'] + 1} refused: "
+                f"{line['error']} (limit {want['pids']})",
+            )
         if "survived" in line or "refused_after" in line:
             started = line.get("survived", line.get("refused_after"))
             return ProbeResult(name, False, f"started {started} threads (limit {want['pids']})")

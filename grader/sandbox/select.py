@@ -11,8 +11,10 @@ from grader.sandbox.local import LocalSandbox
 from grader.settings import Settings
 
 CHOICES = ("auto", "docker", "local")
-LOCAL_WARNING = ("grading with the local sandbox: the submission runs as your own user, "
-                 "which is NOT a security boundary (use --sandbox docker for untrusted code)")
+LOCAL_WARNING = (
+    "grading with the local sandbox: the submission runs as your own user, "
+    "which is NOT a security boundary (use --sandbox docker for untrusted code)"
+)
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pytest
 
-HOW = ("the staged tests need a solution to run against: set MICROGRADE_SOLUTION to a folder "
-       "holding micrograd/, e.g. `MICROGRADE_SOLUTION=reference/step_5 pytest tests/steps`")
+HOW = (
+    "the staged tests need a solution to run against: set MICROGRADE_SOLUTION to a folder "
+    "holding micrograd/, e.g. `MICROGRADE_SOLUTION=reference/step_5 pytest tests/steps`"
+)
 _skip_reason = None
 
 

@@ -61,9 +61,12 @@ def test_neuron_weights(Neuron, rng, observe):
     drawn = observe.given("initial w and b", initial)
     numbers = [x for x in drawn if type(x) in (int, float)]
     ok = len(numbers) == len(drawn) and all(-1 <= x <= 1 for x in numbers)
-    observe.expect("w and b start in [-1, 1]", ok and any(x != 0 for x in numbers),
-                   "the initial weights and bias must be numbers drawn from [-1, 1], "
-                   f"not all zero; got {drawn}")
+    observe.expect(
+        "w and b start in [-1, 1]",
+        ok and any(x != 0 for x in numbers),
+        "the initial weights and bias must be numbers drawn from [-1, 1], "
+        f"not all zero; got {drawn}",
+    )
 
 
 def test_neurons_start_different(Layer, rng, observe):
@@ -77,9 +80,12 @@ def test_neurons_start_different(Layer, rng, observe):
     observe("each neuron's w and b can be set on their own", _read_back(layer.neurons, rng))
     drawn = observe.given("each neuron's initial w", initial)
     distinct = len({repr(weights) for weights in drawn}) == len(drawn)
-    observe.expect("neurons start different", distinct,
-                   "every neuron of a layer got the same initial weights: draw them per "
-                   "neuron, or all neurons will learn the same thing")
+    observe.expect(
+        "neurons start different",
+        distinct,
+        "every neuron of a layer got the same initial weights: draw them per "
+        "neuron, or all neurons will learn the same thing",
+    )
 
 
 def test_neuron_forward(Neuron, rng, observe):

@@ -60,8 +60,10 @@ def test_neuron_parameters(Neuron, rng, observe):
     observe.blame("Neuron.parameters")
     params = neuron.parameters()
     observe("[p.data for p in neuron.parameters()]", [p.data for p in params])
-    observe("they are the neuron's own w and b", [p is q for p, q in
-                                                  zip(params, list(neuron.w) + [neuron.b])])
+    observe(
+        "they are the neuron's own w and b",
+        [p is q for p, q in zip(params, list(neuron.w) + [neuron.b])],
+    )
 
 
 def test_layer_parameters(Layer, rng, observe):
@@ -155,8 +157,11 @@ def test_training_run(MLP, rng, observe):
     observe.input("starting weights (the exercise's, nudged)", [round(w, 4) for w in start])
     losses = _train(mlp, 40)
     observe("loss per epoch", losses, tol=(1e-5, 1e-9), plot="loss")
-    observe.expect("loss ends below 0.05", losses[-1] < 0.05,
-                   f"the loss ended at {losses[-1]:.4g}, not below 0.05")
+    observe.expect(
+        "loss ends below 0.05",
+        losses[-1] < 0.05,
+        f"the loss ended at {losses[-1]:.4g}, not below 0.05",
+    )
     x = _draw(rng, 3, -2, 2)
     observe.input("x for the prediction", x)
     observe("prediction for x after training", mlp(x).data, tol=(1e-5, 1e-9))
@@ -166,15 +171,20 @@ def test_training_from_own_weights(MLP, rng, observe):
     random.seed(rng.randrange(2**32))
     mlp = MLP(3, [4, 4, 1])
     own = observe.given("your initial weights", [p.data for p in mlp.parameters()])
-    ok = (type(own) is list and len(own) == 41
-          and all(type(w) in (int, float) and -1 <= w <= 1 for w in own)
-          and any(w != 0 for w in own))
-    observe.expect("41 starting weights in [-1, 1]", ok,
-                   "MLP(3, [4, 4, 1]).parameters() should give 41 Values, each starting "
-                   "in [-1, 1] and not all zero")
+    ok = (
+        type(own) is list
+        and len(own) == 41
+        and all(type(w) in (int, float) and -1 <= w <= 1 for w in own)
+        and any(w != 0 for w in own)
+    )
+    observe.expect(
+        "41 starting weights in [-1, 1]",
+        ok,
+        "MLP(3, [4, 4, 1]).parameters() should give 41 Values, each starting "
+        "in [-1, 1] and not all zero",
+    )
     if not ok:
         return
     _set_all(mlp, own)
     losses = _train(mlp, 20)
-    observe("loss per epoch from your own starting weights", losses, tol=(1e-5, 1e-9),
-            plot="loss")
+    observe("loss per epoch from your own starting weights", losses, tol=(1e-5, 1e-9), plot="loss")
