@@ -13,6 +13,7 @@ Checks that already finished are never lost.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,21 @@ from grader.settings import Settings
 from grader.wire import BadRecord, CheckRun, parse_record
 
 
+# A budget with less than this left is spent (a deadline met to the last float bit must
+# not leave a sliver of time that no check can use).
+SLACK = 1e-3
+
+
 @dataclass
 class _Attempt:
     current: CheckRun | None = None
     started: float = 0.0
     deadline: float = 0.0
+    # The current check's own deadline; the time its imports took is added on top.
+    check_deadline: float = 0.0
+    importing: float = 0.0
     loading: str | None = None
+    loading_since: float = 0.0
     failed_imports: set[str] = field(default_factory=set)
     done: bool = False
     progress: bool = False
@@ -37,10 +47,17 @@ class _Attempt:
 class Runner:
     """Drives one submission through as many sandbox runs as its checks need."""
 
-    def __init__(self, sandbox: Sandbox, exercise: Exercise, settings: Settings) -> None:
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        exercise: Exercise,
+        settings: Settings,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.sandbox = sandbox
         self.exercise = exercise
         self.settings = settings
+        self.clock = clock  # the host's clock (a fake one in tests)
 
     def run(
         self, workspace: Path, classes: dict[str, str], checks: tuple[Check, ...], seed: int
@@ -49,11 +66,11 @@ class Runner:
         runs = {check.id: CheckRun(check) for check in checks}
         spent = {check.step: 0.0 for check in checks}
         poisoned: dict[str, str] = {}
-        stop_at = time.monotonic() + budget.total_seconds
+        stop_at = self.clock() + budget.total_seconds
         for _attempt in range(budget.max_attempts):
             self._exhaust_steps(runs, spent)
             pending = [r for r in runs.values() if r.state == "not_run" and not r.message]
-            if not pending or time.monotonic() >= stop_at:
+            if not pending or self.clock() >= stop_at:
                 break
             attempt = self._attempt(workspace, classes, pending, seed, poisoned, spent, stop_at)
             if not attempt.progress:
@@ -66,7 +83,7 @@ class Runner:
     def _exhaust_steps(self, runs: dict[str, CheckRun], spent: dict[int, float]) -> None:
         limit = self.settings.time.step_seconds
         for run in runs.values():
-            if run.state == "not_run" and spent[run.check.step] >= limit:
+            if run.state == "not_run" and spent[run.check.step] >= limit - SLACK:
                 run.state = "timeout"
                 run.message = (
                     f"step {run.check.step}'s time limit ({limit:g} s) ran out "
@@ -92,9 +109,9 @@ class Runner:
             "poisoned": sorted(poisoned),
         }
         limits = self.settings.limits
-        wall = max(stop_at - time.monotonic(), 1.0)
+        wall = max(stop_at - self.clock(), 1.0)
         execution = self.sandbox.start(SandboxJob(workspace, job, limits, wall))
-        attempt = _Attempt(deadline=time.monotonic() + self.settings.time.startup_seconds)
+        attempt = _Attempt(deadline=self.clock() + self.settings.time.startup_seconds)
         by_id = {r.check.id: r for r in pending}
         try:
             self._drive(execution, attempt, by_id, poisoned, spent, stop_at)
@@ -114,7 +131,7 @@ class Runner:
         stop_at: float,
     ) -> None:
         while True:
-            line = execution.next_line(attempt.deadline - time.monotonic())
+            line = execution.next_line(attempt.deadline - self.clock())
             if line is None:
                 execution.kill()
                 self._timed_out(attempt, poisoned, spent, stop_at)
@@ -137,17 +154,28 @@ class Runner:
         spent: dict[int, float],
         stop_at: float,
     ) -> None:
-        kind, now = record["kind"], time.monotonic()
+        kind, now = record["kind"], self.clock()
         current = attempt.current
         if kind == "start" and record["check"] in by_id and current is None:
             run = by_id[record["check"]]
-            attempt.current, attempt.started = run, now
+            attempt.current, attempt.started, attempt.importing = run, now, 0.0
             step_left = self.settings.time.step_seconds - spent[run.check.step]
-            attempt.deadline = min(now + min(self.settings.time.check_seconds, step_left), stop_at)
+            attempt.check_deadline = min(
+                now + min(self.settings.time.check_seconds, step_left), stop_at
+            )
+            attempt.deadline = attempt.check_deadline
         elif kind == "loading" and current is not None:
-            attempt.loading = record["module"]
-            attempt.deadline = min(attempt.deadline + self.settings.time.import_seconds, stop_at)
+            # An import gets its own allowance on top of the check's time, for as long as
+            # it lasts; once it is done, the check has its own time plus what the import took.
+            attempt.loading, attempt.loading_since = record["module"], now
+            attempt.deadline = min(
+                attempt.check_deadline + attempt.importing + self.settings.time.import_seconds,
+                stop_at,
+            )
         elif kind == "loaded":
+            if attempt.loading is not None and current is not None:
+                attempt.importing += now - attempt.loading_since
+                attempt.deadline = min(attempt.check_deadline + attempt.importing, stop_at)
             attempt.loading = None
             if record.get("ok") is False:
                 attempt.failed_imports.add(record["module"])
@@ -168,7 +196,7 @@ class Runner:
         run = attempt.current
         if run is None:
             return  # the harness did not start in time: the caller gives up on no progress
-        now = time.monotonic()
+        now = self.clock()
         run.state, run.duration = "timeout", now - attempt.started
         spent[run.check.step] += run.duration
         attempt.current, attempt.progress = None, True
@@ -180,7 +208,7 @@ class Runner:
             )
         elif now >= stop_at:
             run.message = "the time limit for the whole submission ran out during this check"
-        elif spent[run.check.step] >= self.settings.time.step_seconds:
+        elif spent[run.check.step] >= self.settings.time.step_seconds - SLACK:
             run.message = (
                 f"step {run.check.step}'s time limit "
                 f"({self.settings.time.step_seconds:g} s) ran out during this check"
@@ -194,7 +222,7 @@ class Runner:
     def _crashed(self, attempt: _Attempt, how: str, stderr: str, poisoned: dict[str, str]) -> None:
         run = attempt.current
         assert run is not None
-        run.state, run.duration = "crashed", time.monotonic() - attempt.started
+        run.state, run.duration = "crashed", self.clock() - attempt.started
         attempt.current, attempt.progress = None, True
         if attempt.loading:
             poisoned[attempt.loading] = "crash"

@@ -2,14 +2,13 @@
 
 Each ``FakeSandbox.start`` asks a script function for the lines of that attempt, given the
 job the runner sent (its pending checks and poisoned modules), so a test can make a check
-hang, die or poison an import on the first attempt and behave on the next. Time budgets are
-tenths of a second; scripted delays are either 0 or far inside them, and a hang is waited
-out by the runner's own deadline, so the outcomes never depend on the machine's speed.
+hang, die or poison an import on the first attempt and behave on the next. Time is a fake
+clock that only the scripted delays and the runner's own waits move forward: nothing
+sleeps, and every duration and deadline is exact, whatever the machine's speed.
 """
 
 import dataclasses
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -68,17 +67,37 @@ def done():
 # ------------------------------------------------------------------------ the fake
 
 
-class FakeExecution(Execution):
-    """Replays ``[(delay_seconds, line), ...]``, then ends (``EOF``) or goes silent (``HANG``)."""
+class FakeClock:
+    """The host's clock in these tests: it moves only when told to."""
 
-    def __init__(self, script, ending, status):
+    START = 1000.0
+
+    def __init__(self):
+        self.now = self.START
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += max(seconds, 0.0)
+
+
+class FakeExecution(Execution):
+    """Replays ``[(delay_seconds, line), ...]``, then ends (``EOF``) or goes silent (``HANG``).
+
+    Waiting (for the next line, or in silence until the runner's deadline) advances the
+    fake clock by exactly that long.
+    """
+
+    def __init__(self, script, ending, status, clock):
         super().__init__(LinePump(budget=1 << 20))
         self.script = list(script)
         self.ending = ending
         self.status = status
+        self.clock = clock
         self.killed = False
         self.finished = False
-        self.last = time.monotonic()  # when the previous line came out
+        self.last = clock()  # when the previous line came out
         self.head_due = None  # when the next scripted line is due
 
     def next_line(self, timeout):
@@ -87,16 +106,16 @@ class FakeExecution(Execution):
         if not self.script:
             if self.ending == EOF:
                 return EOF_MARK
-            time.sleep(max(timeout, 0.0))  # silence until the runner's deadline
+            self.clock.advance(timeout)  # silence until the runner's deadline
             return None
         if self.head_due is None:
             self.head_due = self.last + self.script[0][0]
-        wait = self.head_due - time.monotonic()
+        wait = self.head_due - self.clock()
         if wait > timeout:
-            time.sleep(max(timeout, 0.0))
+            self.clock.advance(timeout)
             return None
-        time.sleep(max(wait, 0.0))
-        self.last, self.head_due = time.monotonic(), None
+        self.clock.advance(wait)
+        self.last, self.head_due = self.clock(), None
         return self.script.pop(0)[1]
 
     def kill(self):
@@ -113,13 +132,14 @@ class FakeSandbox(Sandbox):
 
     def __init__(self, script):
         self.script = script
+        self.clock = FakeClock()
         self.jobs = []
         self.executions = []
 
     def start(self, job):
         self.jobs.append(job.job)
         lines, ending, status = self.script(job.job)
-        execution = FakeExecution(lines, ending, status)
+        execution = FakeExecution(lines, ending, status, self.clock)
         self.executions.append(execution)
         return execution
 
@@ -157,10 +177,15 @@ def harness(behaviour, status=CLEAN):
 
 def run(script, checks=CHECKS, **budget):
     sandbox = FakeSandbox(script)
-    runs = Runner(sandbox, EXERCISE, settings(**budget)).run(
+    runs = Runner(sandbox, EXERCISE, settings(**budget), clock=sandbox.clock).run(
         WORKSPACE, {"Value": "micrograd.value"}, checks, seed=42
     )
     return runs, sandbox
+
+
+def elapsed(sandbox):
+    """How far the fake clock moved during the run."""
+    return sandbox.clock() - FakeClock.START
 
 
 def states(runs):
@@ -200,7 +225,7 @@ def test_a_hanging_check_times_out_and_a_new_sandbox_runs_the_rest():
         "c5": "finished",
     }
     assert runs["c2"].message == "this check did not finish within 0.25 s (an endless loop?)"
-    assert runs["c2"].duration >= 0.2
+    assert runs["c2"].duration == pytest.approx(0.25)
     first, second = sandbox.executions
     assert first.killed and first.finished and not second.killed
     assert [job["checks"] for job in sandbox.jobs] == [
@@ -237,10 +262,30 @@ def test_a_hang_while_importing_poisons_the_module():
         "importing micrograd.mlp did not finish in time: is there an endless loop"
     )
     # The import got its own allowance (0.25 s) on top of the check's (0.25 s).
-    assert runs["c1"].duration >= 0.45
+    assert runs["c1"].duration == pytest.approx(0.5)
     assert [job["poisoned"] for job in sandbox.jobs] == [[], ["micrograd.mlp"]]
     assert runs["c4"].state == "finished" and runs["c4"].end["stdout"] == "refused micrograd.mlp"
     assert len(sandbox.jobs) == 2
+
+
+def test_an_imports_allowance_covers_the_import_only():
+    # c1 imports for 0.2 s (within its 0.25 s allowance), then loops: it gets its own
+    # 0.25 s on top of the 0.2 s the import took, not the whole allowance on top.
+    def script(job):
+        if job["checks"][0] != "c1":
+            return harness({})(job)
+        lines = [
+            (0, start("c1")),
+            (0, rec("loading", module="micrograd.value")),
+            (0.2, rec("loaded", module="micrograd.value", ok=True)),
+        ]
+        return lines, HANG, CLEAN
+
+    runs, sandbox = run(script, checks=CHECKS[:2])
+    assert runs["c1"].state == "timeout"
+    assert runs["c1"].duration == pytest.approx(0.45)
+    assert runs["c1"].message == "this check did not finish within 0.25 s (an endless loop?)"
+    assert sandbox.jobs[1]["poisoned"] == []
 
 
 def test_a_crash_while_importing_poisons_the_module():
@@ -292,7 +337,7 @@ def test_when_a_steps_budget_runs_out_its_remaining_checks_time_out_unrun():
         "c5": "finished",
     }
     assert runs["c2"].message == "step 1's time limit (0.4 s) ran out during this check"
-    assert runs["c2"].duration < 0.9  # stopped by the step's budget, not the check's
+    assert runs["c2"].duration == pytest.approx(0.3)  # the step's budget, not the check's
     assert runs["c3"].message == "step 1's time limit (0.4 s) ran out before this check could run"
     assert [job["checks"] for job in sandbox.jobs] == [["c1", "c2", "c3", "c4", "c5"], ["c4", "c5"]]
 
@@ -307,7 +352,7 @@ def test_the_total_budget_stops_grading():
         "c5": "not_run",
     }
     assert runs["c2"].message == "the time limit for the whole submission ran out during this check"
-    assert runs["c2"].duration < 1.0
+    assert runs["c2"].duration == pytest.approx(0.3)  # the submission's budget
     assert runs["c3"].message == "this check did not run: grading stopped before reaching it"
     assert len(sandbox.jobs) == 1
 
@@ -401,9 +446,8 @@ def test_a_done_record_ends_the_attempt():
             return lines, HANG, CLEAN
         return harness({})(job)
 
-    began = time.monotonic()
     runs, sandbox = run(script, checks=CHECKS[:2])
-    assert time.monotonic() - began < 0.2
+    assert elapsed(sandbox) == 0.0  # no deadline was waited out
     assert states(runs) == {"c1": "finished", "c2": "finished"}
     assert [job["checks"] for job in sandbox.jobs] == [["c1", "c2"], ["c2"]]
     assert not any(execution.killed for execution in sandbox.executions)
@@ -437,15 +481,15 @@ def test_a_slow_start_within_the_startup_budget_is_not_the_checks_time():
 
     runs, sandbox = run(script, checks=CHECKS[:1])
     assert states(runs) == {"c1": "finished"}
-    assert runs["c1"].duration < 0.05
+    assert runs["c1"].duration == 0.0
+    assert elapsed(sandbox) == pytest.approx(0.1)
 
 
 def test_a_harness_that_does_not_start_in_time_is_stopped():
     def script(job):
         return [(1.0, rec("hello", checks=1)), (0, start("c1"))], EOF, CLEAN
 
-    began = time.monotonic()
     runs, sandbox = run(script, checks=CHECKS[:1], startup_seconds=0.1)
-    assert time.monotonic() - began < 0.6
+    assert elapsed(sandbox) == pytest.approx(0.1)
     assert sandbox.executions[0].killed
     assert runs["c1"].state == "not_run"
