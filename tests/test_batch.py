@@ -24,6 +24,7 @@ from classroom import (
     EXPECTED,
     HOSTILE,
     HOSTILE_ID,
+    QUICK_SETTINGS,
     SEED,
     batch_cli,
     batch_command,
@@ -32,6 +33,7 @@ from classroom import (
     settings_file,
     zip_class,
 )
+from grading import REPO
 from test_examples import MUL_BACKWARD_FAILURES
 
 from grader.batch import run as batch_module
@@ -214,6 +216,36 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+GATE_WAIT = 120  # seconds the gated student waits for its gate before going on anyway
+
+
+@pytest.fixture
+def gated_class(classroom: dict[str, Path], tmp_path: Path) -> dict[str, Path]:
+    """The class (without the endless import) plus one student whose import waits for a
+    gate file: until the test opens the gate, that batch cannot finish.
+
+    Interrupting "after some results, before the end" is then an order of events the test
+    controls (a result written; the gate still closed), not a race against the clock.
+    """
+    folder = tmp_path / "class"
+    shutil.copytree(classroom["class"], folder)
+    (folder / "zzhang_111_5011_value.py").unlink()
+    gate = tmp_path / "gate"
+    solution = (REPO / "examples" / "complete" / "single_file.py").read_text()
+    (folder / "gated_113_5013_micrograd.py").write_text(
+        f"import os as _os, time as _time\n_until = _time.time() + {GATE_WAIT}\n"
+        f"while not _os.path.exists({str(gate)!r}) and _time.time() < _until:\n"
+        "    _time.sleep(0.05)\n\n" + solution
+    )
+    settings = tmp_path / "settings.toml"
+    settings.write_text(
+        QUICK_SETTINGS.replace("import_seconds = 1.0", "import_seconds = 200.0").replace(
+            "total_seconds = 20.0", "total_seconds = 240.0"
+        )
+    )
+    return {"class": folder, "gate": gate, "settings": settings, "out": tmp_path / "out"}
+
+
 def _start_and_wait_for_results(command: list[str], out: Path) -> subprocess.Popen[str]:
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
@@ -224,14 +256,16 @@ def _start_and_wait_for_results(command: list[str], out: Path) -> subprocess.Pop
     return process
 
 
+def _rows_but(path: Path, left_out: set[str]) -> list[dict[str, str]]:
+    return [row for row in _rows(path) if row["submission"] not in left_out]
+
+
 @pytest.mark.slow
 def test_kill_9_then_rerun_gives_the_uninterrupted_gradebook(
-    classroom: dict[str, Path], tmp_path: Path
+    classroom: dict[str, Path], gated_class: dict[str, Path]
 ) -> None:
-    out = tmp_path / "out"
-    process = _start_and_wait_for_results(
-        batch_command(classroom["class"], out, classroom["settings"]), out
-    )
+    out, settings = gated_class["out"], gated_class["settings"]
+    process = _start_and_wait_for_results(batch_command(gated_class["class"], out, settings), out)
     # Freeze it first so its sandboxes can be listed, then kill -9; the sandboxes run in
     # sessions of their own, so they are ended by their ids here (the test's own cleanup).
     process.send_signal(signal.SIGSTOP)
@@ -245,20 +279,23 @@ def test_kill_9_then_rerun_gives_the_uninterrupted_gradebook(
             pass
     kept = len(list(out.glob("*/.key")))
     assert 1 <= kept < 12 and not (out / "gradebook.csv").exists()
-    done = batch_cli(classroom["class"], out, classroom["settings"])
+    assert not (out / "gated_113" / ".key").exists()  # the gate is still closed
+    gated_class["gate"].touch()
+    done = batch_cli(gated_class["class"], out, settings)
     assert done.returncode == 0, done.stderr
     assert planned(done.stdout) == (12 - kept, kept)
+    rows = {row["submission"]: row for row in _rows(out / "gradebook.csv")}
+    assert rows["gated_113"]["score"] == "100"
     for name in ("gradebook.csv", "gradebook-checks.csv"):
-        assert (out / name).read_bytes() == (classroom["out"] / name).read_bytes(), name
+        # Every student both classes share has the row of the uninterrupted run.
+        assert _rows_but(out / name, {"gated_113"}) == _rows_but(
+            classroom["out"] / name, {"zzhang_111"}
+        ), name
 
 
-def test_ctrl_c_stops_cleanly_and_says_how_to_resume(
-    classroom: dict[str, Path], tmp_path: Path
-) -> None:
-    out = tmp_path / "out"
-    process = _start_and_wait_for_results(
-        batch_command(classroom["class"], out, classroom["settings"]), out
-    )
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(gated_class: dict[str, Path]) -> None:
+    out, settings = gated_class["out"], gated_class["settings"]
+    process = _start_and_wait_for_results(batch_command(gated_class["class"], out, settings), out)
     sandboxes = _children(process.pid)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=30)

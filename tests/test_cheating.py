@@ -156,26 +156,62 @@ def test_shipping_a_conftest_and_pytest_config(tmp_path: Path) -> None:
     assert_zero(root)
 
 
-def test_reading_expected_values_off_the_stack(tmp_path: Path) -> None:
+def test_no_expected_value_is_anywhere_in_the_sandbox(tmp_path: Path) -> None:
+    """A cheat that reads every number it can reach finds the inputs, never an answer.
+
+    Its ``*`` walks every frame on the stack and every container the garbage collector
+    tracks, collects every float, and writes them to a file outside the sandbox (the local
+    backend can). The inputs of the check are there (so the search works); the product
+    the reference computed is not, because expected values never enter the sandbox.
+    """
+    found = tmp_path / "found.json"
     cheat = (
         PLACEHOLDERS
-        + """
-import sys
+        + f"""
+import gc, json, sys
 
-def _peek(self, *args, **kwargs):
+def _floats(value, depth=0):
+    if type(value) is float:
+        yield value
+    elif depth < 3 and type(value) in (list, tuple, set, frozenset):
+        for item in value:
+            yield from _floats(item, depth + 1)
+    elif depth < 3 and type(value) is dict:
+        for item in value.values():
+            yield from _floats(item, depth + 1)
+
+def _search(self, *args, **kwargs):
+    import os
+    if os.path.exists({str(found)!r}):  # the first product is multiply_two_values's
+        return Value(0.0)
+    seen = set()
     frame = sys._getframe(1)
     while frame is not None:
-        for name in ("expected", "want", "reference", "answer"):
-            if name in frame.f_locals:
-                return Value(frame.f_locals[name])
+        for local in list(frame.f_locals.values()):
+            seen.update(_floats(local))
         frame = frame.f_back
+    for obj in gc.get_objects():
+        seen.update(_floats(obj, 2))
+    with open({str(found)!r}, "w") as out:
+        json.dump(sorted(seen), out)
     return Value(0.0)
 
-for _name in ("__add__", "__mul__", "__pow__", "__sub__", "__truediv__", "tanh", "relu"):
-    setattr(Value, _name, _peek)
+Value.__mul__ = _search
 """
     )
-    assert_zero(submission(tmp_path, cheat))
+    result = grade(submission(tmp_path, cheat), steps=(1,), seed=4242)
+    assert checks(result)["multiply_two_values"].status == "failed"
+    reachable = set(json.loads(found.read_text()))
+    inputs = dict(checks(result)["multiply_two_values"].details["inputs"])
+    assert {inputs["a"], inputs["b"]} <= reachable  # the search does reach the test's data
+    expected = next(
+        r["value"]
+        for r in run_reference(
+            load_exercise(), load_exercise().check("multiply_two_values"), 4242
+        ).records
+        if r["name"] == "data"
+    )
+    assert expected != 0.0 and not any(abs(x - expected) <= 1e-9 * abs(expected) for x in reachable)
 
 
 def hard_coded_answers(seed: int) -> dict[str, dict[str, object]]:

@@ -8,11 +8,13 @@ every problem at once, so one edit fixes them all.
 import dataclasses
 import json
 import shutil
+import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
+from grader.cli import main
 from grader.errors import ConfigError, RubricError
 from grader.exercise import STEPS, load_exercise
 from grader.rubric import RubricEntry, load_rubric
@@ -213,8 +215,36 @@ def test_every_problem_in_every_file_is_listed_at_once(exercise, rubrics):
     assert problems[4].startswith(f"{rubrics}/step_5.toml: cannot read it")
 
 
-def test_a_rubric_error_is_a_config_error():
-    assert issubclass(RubricError, ConfigError) and RubricError.exit_code == 2
+def run_cli(monkeypatch, capsys, *args):
+    """``micrograde ARGS`` through the console script's entry point: (exit status, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["micrograde", *args])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    return exited.value.code, capsys.readouterr().err
+
+
+def test_a_broken_rubric_stops_grading_with_status_2(tmp_path, monkeypatch, capsys):
+    # A copy of the exercise whose step-2 rubric forgot a check.
+    root = tmp_path / "exercise"
+    for part in ("reference", "tests/steps", "rubrics"):
+        shutil.copytree(REPO / part, root / part, ignore=shutil.ignore_patterns("__pycache__"))
+    two = read(root / "rubrics", 2)
+    del two["checks"]["topo_sort_order"]
+    write(root / "rubrics", 2, two)
+    monkeypatch.setenv("MICROGRADE_EXERCISE", str(root))
+    out = tmp_path / "out"
+    status, err = run_cli(
+        monkeypatch,
+        capsys,
+        "grade",
+        str(REPO / "examples" / "complete" / "single_file.py"),
+        "--out",
+        str(out),
+    )
+    assert status == 2
+    assert "error: the rubric has problems" in err
+    assert "check topo_sort_order of step 2 has no [checks.topo_sort_order]" in err
+    assert not out.exists()
 
 
 # ---------------------------------------------------------------------------- settings
@@ -312,5 +342,19 @@ def test_a_missing_settings_file_is_a_config_error(tmp_path):
         load_settings(tmp_path / "nowhere.toml")
 
 
-def test_a_config_error_exits_with_status_2():
-    assert ConfigError.exit_code == 2
+def test_a_wrong_settings_file_stops_grading_with_status_2(tmp_path, monkeypatch, capsys):
+    path = settings_file(tmp_path, "[time]\ncheck_seconds = -1\n")
+    out = tmp_path / "out"
+    status, err = run_cli(
+        monkeypatch,
+        capsys,
+        "grade",
+        str(REPO / "examples" / "complete" / "single_file.py"),
+        "--out",
+        str(out),
+        "--settings",
+        str(path),
+    )
+    assert status == 2
+    assert f"error: {path} [time]: check_seconds must be a non-negative float" in err
+    assert not out.exists()
