@@ -11,6 +11,9 @@ from typing import Any, Literal
 
 SCHEMA_VERSION = 1
 CheckStatus = Literal["passed", "failed", "error", "timeout", "not_run"]
+# Whose fault a rejection is: nothing gradable in the submission, or the grader failing on
+# it (the batch then says "not the student's fault: report it").
+Cause = Literal["submission", "grader"]
 
 
 def points(value: float | None) -> str:
@@ -98,6 +101,7 @@ class GradeResult:
     grader_version: str = ""
     notes: tuple[str, ...] = ()
     shape: str = ""
+    cause: Cause | None = None  # set for a rejected result: whose fault it is
 
     def __post_init__(self) -> None:
         # Names and notes can quote file names read from disk, which reach Python (through
@@ -116,10 +120,12 @@ class GradeResult:
         return round(sum(s.max_score for s in self.steps if s.graded), 6)
 
     def to_json(self) -> dict[str, Any]:
+        cause = {"cause": self.cause or "submission"} if self.status == "rejected" else {}
         return {
             "schema": SCHEMA_VERSION,
             "submission": self.submission,
             "status": self.status,
+            **cause,
             "message": self.message,
             "score": self.score,
             "max_score": self.max_score,

@@ -79,6 +79,7 @@ def grade_submission(
         except SubmissionRejected as rejected:
             return GradeResult(
                 status="rejected",
+                cause="submission",
                 message=rejected.reason,
                 duration=time.monotonic() - clock,
                 **base,

@@ -92,6 +92,7 @@ def test_every_student_gets_the_right_result(classroom: dict[str, Path]) -> None
         assert row["status"] == status, (student, row)
         assert words in row["message"], (student, row["message"])
         assert row["seed"] == str(SEED) and row["max_score"] == "100"
+        assert row["cause"] == ("submission" if status == "rejected" else ""), student
         if status == "rejected":
             assert row["score"] == "0"
             assert [row[f"step_{k}"] for k in STEPS] == [""] * 5  # nothing was graded
@@ -427,7 +428,11 @@ def test_an_unexpected_error_on_one_submission_is_its_result(
     assert (
         "the grader failed on this submission (RuntimeError: boom)" in rows["student03"]["message"]
     )
-    assert rows["student04"]["score"] == "100"
+    # The grader's fault, not the student's: said in the gradebook and in results.json.
+    assert rows["student03"]["cause"] == "grader"
+    results = json.loads((tmp_path / "out" / "student03" / "results.json").read_text())
+    assert results["cause"] == "grader"
+    assert rows["student04"]["score"] == "100" and rows["student04"]["cause"] == ""
 
 
 def test_a_sandbox_failure_is_retried_by_the_next_run(

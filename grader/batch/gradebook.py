@@ -1,8 +1,9 @@
 """The class gradebook: one small row per student, read back from their ``results.json``.
 
-    gradebook.csv          the contract (DESIGN.md): submission,status,score,max_score,
-                           step_1..step_5, then seed,late,message; empty step cells for
-                           steps that were not graded
+    gradebook.csv          the contract (docs/batch.md): submission,status,score,max_score,
+                           step_1..step_5, then seed,late,message,cause; empty step cells
+                           for steps that were not graded; cause says whose fault a
+                           rejection is ("submission" or "grader"), empty when graded
     gradebook-checks.csv   for staff: the points of every check, then every check's status
     gradebook.json         the same rows with durations and platform ids, plus the columns
 
@@ -36,6 +37,7 @@ HEADER = (
     "seed",
     "late",
     "message",
+    "cause",
 )
 _NUMBER = re.compile(r"(?<![A-Za-z_])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 MAX_FAILURE = 240
@@ -73,6 +75,7 @@ class Row:
     platform: str = "plain"
     user_id: str | None = None
     checks: tuple[CheckOutcome, ...] = ()
+    cause: str = ""  # for a rejected row: "submission" or "grader"
 
 
 def read_row(
@@ -95,7 +98,16 @@ def read_row(
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         message = f"no readable results.json ({type(error).__name__}): rerun the batch"
         return Row(
-            student, "rejected", 0.0, max_score, (None,) * len(STEPS), None, 0.0, message, **extra
+            student,
+            "rejected",
+            0.0,
+            max_score,
+            (None,) * len(STEPS),
+            None,
+            0.0,
+            message,
+            cause="grader",
+            **extra,
         )
 
 
@@ -116,6 +128,7 @@ def _row(data: dict[str, Any], student: str, max_score: float, extra: dict[str, 
         float(data.get("duration", 0.0)),
         str(data["message"]),
         checks=checks,
+        cause=str(data.get("cause", "submission")) if rejected else "",
         **extra,
     )
 
@@ -166,6 +179,7 @@ def gradebook_csv(rows: Sequence[Row]) -> bytes:
                 "" if row.seed is None else row.seed,
                 "yes" if row.late else "",
                 _text_cell(row.message),
+                row.cause,
             ]
         )
     return out.getvalue().encode("utf-8")
@@ -208,6 +222,7 @@ def gradebook_json(rows: Sequence[Row], meta: dict[str, Any]) -> bytes:
             "platform": r.platform,
             "user_id": r.user_id,
             "message": r.message,
+            "cause": r.cause or None,
             "report": f"{r.submission}/index.html",
         }
         for r in rows

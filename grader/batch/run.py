@@ -382,6 +382,7 @@ def _failed(ctx: _Context, name: str, message: str) -> GradeResult:
     return GradeResult(
         submission=name,
         status="rejected",
+        cause="grader",
         message=message,
         seed=ctx.seed,
         sandbox=ctx.sandbox.name,

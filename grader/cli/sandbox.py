@@ -23,7 +23,7 @@ def _say(message: str) -> None:
 
 @click.group()
 def sandbox() -> None:
-    """Build, check and clean up the Docker sandbox (see docs/docker.md)."""
+    """Build, check and clean up the Docker sandbox that grades untrusted code."""
 
 
 @sandbox.command()
@@ -36,8 +36,9 @@ def sandbox() -> None:
 @click.option(
     "--offline",
     is_flag=True,
-    help="Build on micrograde-base:bookworm, made from Debian packages with "
-    "scripts/build-base-image.sh when it is missing (needs root).",
+    help="Build without a container registry: on micrograde-base:bookworm, which is made "
+    "from Debian packages with debootstrap when it is missing (needs root and a Debian "
+    "mirror); the Python packages come from wheels this machine downloads.",
 )
 @click.option("--force", is_flag=True, help="Build even if the image exists already.")
 def build(base: str | None, offline: bool, force: bool) -> None:

@@ -1,6 +1,7 @@
 """Turn what a test saw into plain JSON, without trusting the objects it saw.
 
-The sandbox side encodes; the host side decodes with ``decode`` (strictly) and compares.
+The sandbox side encodes; the host reads the records strictly (``grader.wire``) and compares
+the encoded values as they are (``compare``), without turning them back into objects.
 Only exact built-in types pass through as themselves. Anything else -- a float subclass
 whose ``__eq__`` lies, an object that claims to equal everything, a ``Value`` where a number
 was expected -- becomes a marker ``{"$obj": "<type name>"}`` that never equals a number.

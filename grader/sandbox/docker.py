@@ -45,8 +45,8 @@ _MiB = 1 << 20
 EXIT_GRACE = 3.0
 API_TIMEOUT = 30  # seconds for one engine call (the SDK's default is 60)
 NO_ENGINE = (
-    "no Docker engine answers ({reason}): start one (as root: "
-    "scripts/docker-engine.sh; see docs/docker.md), check DOCKER_HOST, or grade "
+    "no Docker engine answers ({reason}): start one (as root, for example "
+    "`dockerd --bridge=none --iptables=false &`), check DOCKER_HOST, or grade "
     "with --sandbox local on trusted code"
 )
 NO_IMAGE = (

@@ -181,8 +181,8 @@ def download_wheels(destination: Path, say: Say) -> None:
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-8:])
         raise SandboxImageError(
-            f"pip download failed (does this machine reach a package "
-            f"index? see docs/docker.md, step 3):\n{tail}"
+            "pip download failed: the wheels for the image are downloaded on this machine, "
+            f"so it needs a package index (PyPI, or a mirror set with PIP_INDEX_URL):\n{tail}"
         )
 
 
