@@ -99,10 +99,17 @@ def default_root() -> Path:
     return Path(configured) if configured else Path(__file__).resolve().parents[1]
 
 
-@cache
 def load_exercise(root: Path | None = None) -> Exercise:
-    """Find the staged test files under ``root`` (a checkout or a hand-out); collect checks."""
-    root = (root or default_root()).resolve()
+    """Find the staged test files under ``root`` (a checkout or a hand-out); collect checks.
+
+    Without ``root``, the one ``default_root`` names now (``$MICROGRADE_EXERCISE`` may change
+    between calls); each folder is read once per process.
+    """
+    return _load_exercise((root or default_root()).resolve())
+
+
+@cache
+def _load_exercise(root: Path) -> Exercise:
     handout_step = _handout_step(root)
     steps = STEPS if handout_step is None else tuple(range(1, handout_step + 1))
     steps_dir = root / "tests" if handout_step is not None else root / "tests" / "steps"
