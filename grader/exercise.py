@@ -105,11 +105,12 @@ def load_exercise(root: Path | None = None) -> Exercise:
     Without ``root``, the one ``default_root`` names now (``$MICROGRADE_EXERCISE`` may change
     between calls); each folder is read once per process.
     """
-    return _load_exercise((root or default_root()).resolve())
+    return _cached((root or default_root()).resolve())
 
 
-@cache
-def _load_exercise(root: Path) -> Exercise:
+def read_exercise(root: Path) -> Exercise:
+    """``load_exercise`` without the cache (a folder whose content may have changed)."""
+    root = root.resolve()
     handout_step = _handout_step(root)
     steps = STEPS if handout_step is None else tuple(range(1, handout_step + 1))
     steps_dir = root / "tests" if handout_step is not None else root / "tests" / "steps"
@@ -132,6 +133,9 @@ def _load_exercise(root: Path) -> Exercise:
     checks = [check for step in steps for check in _checks_of(step, files[step])]
     _require_unique(checks)
     return Exercise(root, files, tuple(checks), handout_step)
+
+
+_cached = cache(read_exercise)
 
 
 def _handout_step(root: Path) -> int | None:

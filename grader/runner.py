@@ -23,7 +23,6 @@ from grader.sandbox.base import EOF_MARK, Execution, Sandbox, SandboxJob
 from grader.settings import Settings
 from grader.wire import BadRecord, CheckRun, parse_record
 
-
 # A budget with less than this left is spent (a deadline met to the last float bit must
 # not leave a sliver of time that no check can use).
 SLACK = 1e-3

@@ -29,7 +29,13 @@ from typing import Any
 
 from grader import __version__, syntax
 from grader.errors import ConfigError, ExerciseError
-from grader.exercise import HANDOUT_MARKER, STEP_TITLES, STEPS, Exercise, load_exercise
+from grader.exercise import (
+    HANDOUT_MARKER,
+    STEP_TITLES,
+    STEPS,
+    Exercise,
+    read_exercise,
+)
 from grader.handout.answer_key import KEY_FILE, PUBLIC_SEED, answer_key_json, build_answer_key
 from grader.rubric import Rubric
 
@@ -105,7 +111,7 @@ def _shipped_key(
                 (root / name).parent.mkdir(parents=True, exist_ok=True)
                 (root / name).write_bytes(content)
         # Uncached: a later scratch folder may get the same name.
-        shipped = load_exercise.__wrapped__(root)
+        shipped = read_exercise(root)
     tested = replace(exercise, checks=shipped.checks)  # reference from the checkout
     return build_answer_key(tested, rubric, seed, steps=shipped.steps)
 
