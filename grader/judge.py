@@ -33,6 +33,14 @@ class Verdict:
 def judge(run: CheckRun, reference: ReferenceRun | None) -> Verdict:
     """The verdict on one check."""
     details = _base_details(run, reference)
+    if run.unreadable:
+        return Verdict(
+            "failed",
+            f"your code's run sent {run.unreadable_count} record(s) the grader cannot read "
+            f"({run.unreadable[0]}), so this check cannot be judged",
+            None,
+            details,
+        )
     if run.state == "timeout":
         return Verdict("timeout", run.message, None, details)
     if run.state == "crashed":

@@ -139,7 +139,9 @@ class Runner:
                 return
             try:
                 record = parse_record(line)
-            except BadRecord:
+            except BadRecord as bad:
+                if attempt.current is not None:
+                    attempt.current.refuse(str(bad))
                 continue
             self._handle(record, attempt, by_id, spent, stop_at)
             if attempt.done:

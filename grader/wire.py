@@ -1,10 +1,14 @@
 """Read the sandbox's record stream, trusting nothing about it.
 
 Each line must be one JSON object of a known ``kind`` with fields of the right types; any
-other line is counted and ignored. JSON is parsed strictly: no NaN or Infinity literals,
-no duplicate keys, bounded nesting. Nothing is ever unpickled, evaluated or imported.
-``CheckRun`` collects what the records said about one check (the runner fills it in, the
-judge reads it).
+other line is refused (the runner charges it to the check that was running, which then
+fails saying so). JSON is parsed strictly: no NaN or Infinity literals, no duplicate keys,
+and structural caps that keep every later step cheap and safe: nesting depth, items in a
+list or object, characters in a string, digits in an integer (the harness writes integers
+beyond 64 bits as ``{"$int": hex}``, so a longer literal is never honest; and Python's own
+``int``/``float`` conversions of one can raise or take quadratic time). Nothing is ever
+unpickled, evaluated or imported. ``CheckRun`` collects what the records said about one
+check (the runner fills it in, the judge reads it).
 """
 
 from __future__ import annotations
@@ -17,7 +21,11 @@ from typing import Any, Literal
 
 from grader.exercise import Check
 
-MAX_DEPTH = 40
+MAX_DEPTH = 32  # the harness nests at most 12 encoded levels inside a record
+MAX_ITEMS = 10_000  # in one list or object (the harness encodes at most 5,000)
+MAX_STRING = 20_000  # characters of one string (the harness caps output at 4,000)
+MAX_INT_DIGITS = 20  # a 64-bit integer has at most 19 digits and a sign
+MAX_UNREADABLE = 3  # reasons kept per check for the feedback
 ROLES = frozenset({"value", "given", "expect", "graph"})
 
 
@@ -34,6 +42,14 @@ class CheckRun:
     end: dict[str, Any] | None = None
     message: str = ""
     duration: float = 0.0
+    # Lines sent while this check ran that were not well-formed records (first reasons).
+    unreadable: list[str] = field(default_factory=list)
+    unreadable_count: int = 0
+
+    def refuse(self, reason: str) -> None:
+        self.unreadable_count += 1
+        if len(self.unreadable) < MAX_UNREADABLE:
+            self.unreadable.append(reason)
 
     @property
     def givens(self) -> dict[str, Any]:
@@ -57,6 +73,13 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _bounded_int(text: str) -> int:
+    digits = len(text) - (text[0] == "-")
+    if digits > MAX_INT_DIGITS:
+        raise BadRecord(f"an integer of {digits} digits (more than {MAX_INT_DIGITS})")
+    return int(text)
+
+
 def _finite(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):  # 1e999 is a legal JSON number that overflows to inf
@@ -72,6 +95,7 @@ def parse_record(line: bytes) -> dict[str, Any]:
             line.decode("utf-8"),
             parse_constant=_no_constants,
             parse_float=_finite,
+            parse_int=_bounded_int,
             object_pairs_hook=_no_duplicates,
         )
     except (ValueError, RecursionError) as exc:
@@ -90,18 +114,28 @@ def parse_record(line: bytes) -> dict[str, Any]:
 
 
 def _check_depth(value: Any, depth: int) -> None:
-    """Bounded nesting, and strings that can be written back out as UTF-8."""
+    """Bounded nesting, lengths and strings that can be written back out as UTF-8."""
     if depth > MAX_DEPTH:
         raise BadRecord("nested too deeply")
     if type(value) is str:
-        _encodable(value)
+        _check_string(value)
     elif type(value) is dict:
+        if len(value) > MAX_ITEMS:
+            raise BadRecord(f"an object of {len(value)} keys (more than {MAX_ITEMS})")
         for key, item in value.items():
-            _encodable(key)
+            _check_string(key)
             _check_depth(item, depth + 1)
     elif type(value) is list:
+        if len(value) > MAX_ITEMS:
+            raise BadRecord(f"a list of {len(value)} items (more than {MAX_ITEMS})")
         for item in value:
             _check_depth(item, depth + 1)
+
+
+def _check_string(text: str) -> None:
+    if len(text) > MAX_STRING:
+        raise BadRecord(f"a string of {len(text)} characters (more than {MAX_STRING})")
+    _encodable(text)
 
 
 def _encodable(text: str) -> None:

@@ -503,3 +503,15 @@ def test_forged_givens_fail_the_check_instead_of_stopping_the_grader() -> None:
         verdict = judge(run, reference)
         assert verdict.status == "failed"
         assert "could not be checked" in verdict.message
+
+
+def test_a_check_that_sent_unreadable_records_fails_and_says_so():
+    run = CheckRun(CHECK, state="finished", end=end())
+    run.refuse("an integer of 401 digits (more than 20)")
+    run.refuse("not a JSON object")
+    verdict = judge(run, ReferenceRun(()))
+    assert verdict.status == "failed" and verdict.blame is None
+    assert verdict.message == (
+        "your code's run sent 2 record(s) the grader cannot read (an integer of 401 digits "
+        "(more than 20)), so this check cannot be judged"
+    )

@@ -493,3 +493,28 @@ def test_a_harness_that_does_not_start_in_time_is_stopped():
     assert elapsed(sandbox) == pytest.approx(0.1)
     assert sandbox.executions[0].killed
     assert runs["c1"].state == "not_run"
+
+
+def test_a_line_the_host_cannot_read_is_charged_to_the_running_check():
+    huge = b'{"kind": "obs", "check": "c1", "role": "value", "name": "x", "value": 1' + (
+        b"0" * 400 + b"}"
+    )
+
+    def script(job):
+        lines = [
+            (0, start("c1")),
+            (0, huge),
+            (0, b"garbage"),
+            (0, ob("c1", "x", 1)),
+            (0, end("c1")),
+            (0, b"more garbage between checks"),
+            (0, start("c2")),
+            (0, end("c2")),
+            (0, done()),
+        ]
+        return lines, EOF, CLEAN
+
+    runs, _ = run(script, checks=CHECKS[:2])
+    assert runs["c1"].unreadable_count == 2
+    assert runs["c1"].unreadable[0] == "an integer of 401 digits (more than 20)"
+    assert runs["c2"].unreadable_count == 0

@@ -10,7 +10,7 @@ import random
 import pytest
 
 from grader.files import dump_json
-from grader.wire import MAX_DEPTH, BadRecord, parse_record
+from grader.wire import MAX_DEPTH, MAX_ITEMS, MAX_STRING, BadRecord, parse_record
 
 END = {
     "kind": "end",
@@ -25,6 +25,7 @@ ERROR = {
     "message": "'Value' object has no attribute 'tanh'",
     "frames": [{"file": "micrograd/value.py", "line": 3, "function": "Value.tanh"}],
 }
+OBS = {"kind": "obs", "check": "add", "role": "value", "name": "data", "tol": [1e-6, 1e-9]}
 VALID = {
     "hello": {"kind": "hello", "checks": 3},
     "hello-bare": {"kind": "hello"},
@@ -62,6 +63,11 @@ VALID = {
     "end-error": {**END, "outcome": "failed", "error": ERROR},
     "end-error-no-frames": {**END, "error": {**ERROR, "frames": []}},
     "done": {"kind": "done", "exitstatus": 1},
+    # at the structural caps, and numbers that are odd but usable
+    "int-19-digits": {**OBS, "value": [9223372036854775807, -9223372036854775807]},
+    "negative-zero-subnormal": {**OBS, "value": [-0.0, 5e-324, 1.7976931348623157e308]},
+    "string-at-the-cap": {**OBS, "value": "x" * MAX_STRING},
+    "list-at-the-cap": {**OBS, "value": [0] * MAX_ITEMS},
 }
 
 
@@ -76,6 +82,13 @@ def test_valid_records_are_accepted_unchanged(record):
 
 def test_a_record_may_end_with_a_newline_or_carriage_return():
     assert parse_record(b'{"kind": "hello"}\r\n') == {"kind": "hello"}
+
+
+def _nested(depth):
+    value = []
+    for _ in range(depth):
+        value = [value]
+    return value
 
 
 def _without(record, key):
@@ -103,6 +116,15 @@ INVALID = {
     "whitespace": b"   ",
     "invalid-utf8": b'{"kind": "start", "check": "\xff\xfe"}',
     "too-many-digits": b'{"kind": "done", "exitstatus": ' + b"9" * 5000 + b"}",
+    # structural caps: nothing a record holds can make the host slow or raise later
+    "int-of-401-digits": line({**OBS, "value": 10**400}),
+    "int-of-21-digits": line({**OBS, "value": -(10**20)}),
+    "int-in-a-nested-list": line({**OBS, "value": [[1.0, [2, 10**25]]]}),
+    "string-over-the-cap": line({**OBS, "value": "x" * (MAX_STRING + 1)}),
+    "key-over-the-cap": line({**OBS, "value": {"$map": [], "k" * (MAX_STRING + 1): 1}}),
+    "list-over-the-cap": line({**OBS, "value": [0] * (MAX_ITEMS + 1)}),
+    "object-over-the-cap": line({**OBS, "value": {str(i): i for i in range(MAX_ITEMS + 1)}}),
+    "nested-over-the-cap": line({**OBS, "value": _nested(MAX_DEPTH + 1)}),
     # not an object
     "array": b'[{"kind": "hello"}]',
     "string": b'"hello"',

@@ -1,0 +1,131 @@
+"""The trust boundary's second round (issue 14): attacks on the Docker grading path.
+
+Each attack is a submission (the reference solution with the attack appended to its
+value.py) graded by ``micrograde grade --sandbox docker`` as a course would run it. The
+attacks are written the way a student with time and the grader's source would write them;
+each test states what the attack must not achieve.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hostile_grading import hostile
+
+from grader.exercise import load_exercise
+from grader.rubric import load_rubric
+
+pytestmark = [pytest.mark.docker]
+
+SEED = "4242"
+
+# Finds the channel the harness sends records on: the descriptor named in the harness's
+# environment when there is one, else every pipe or socket the process holds but stdin,
+# stdout and stderr. The student writes raw lines on it, past any recorder.
+RAW_CHANNEL = """
+import os as _os
+
+
+def _channels():
+    named = _os.environ.get("MG_RECORD_FD")
+    if named:
+        return [int(named)]
+    found = []
+    for entry in _os.listdir("/proc/self/fd"):
+        fd = int(entry)
+        try:
+            target = _os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if fd > 2 and target.startswith(("pipe:", "socket:")):
+            found.append(fd)
+    return found
+
+
+def _send(line):
+    for fd in _channels():
+        try:
+            _os.write(fd, line.encode() + b"\\n")
+        except OSError:
+            pass
+"""
+
+
+def grade_cli(
+    source: Path, out: Path, *extra: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any] | None]:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "grade",
+            str(source),
+            "--sandbox",
+            "docker",
+            "--seed",
+            SEED,
+            "--out",
+            str(out),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    path = out / "results.json"
+    return done, json.loads(path.read_text()) if path.exists() else None
+
+
+def checks_of(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["id"]: c for s in results["steps"] for c in s["checks"]}
+
+
+def points(check_id: str) -> float:
+    exercise = load_exercise()
+    return load_rubric(exercise).entry(exercise.check(check_id).step, check_id).points
+
+
+# ------------------------------------------------------------------ 1. crashing numbers
+
+
+def test_a_401_digit_integer_fails_its_check_and_crashes_nothing(
+    docker_sandbox: Any, tmp_path: Path
+) -> None:
+    # The forged "data" is sent while add_two_values reads out._op, after the honest
+    # "data" observation, so the host sees it last.
+    attack = (
+        RAW_CHANNEL
+        + """
+_sent = []
+
+
+def _op_of(self):
+    if not _sent and self.__dict__.get("_label") == "+":
+        _sent.append(1)
+        _send('{"kind": "obs", "check": "add_two_values", "role": "value", "name": "data", '
+              '"value": 1' + "0" * 400 + ', "tol": [1e-6, 1e-9], "blame": null}')
+    return self.__dict__.get("_label", "")
+
+
+def _set_op(self, value):
+    self.__dict__["_label"] = value
+
+
+Value._op = property(_op_of, _set_op)
+"""
+    )
+    done, results = grade_cli(hostile(tmp_path, attack), tmp_path / "out")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr + done.stdout
+    assert results is not None and results["status"] == "graded"
+    check = checks_of(results)["add_two_values"]
+    assert check["status"] == "failed"
+    assert "record(s) the grader cannot read (an integer of 401 digits" in check["feedback"]
+    assert results["score"] == 100 - points("add_two_values")

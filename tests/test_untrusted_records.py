@@ -1,0 +1,157 @@
+"""Nothing a submission records can raise in the host process.
+
+Every check's honest records (the reference run in RECORD mode, as the sandbox would send
+them) are mutated at random places into hostile but well-formed values: integers at the
+64-bit edge, -0.0, subnormals, the largest floats, markers with the wrong payload, terminal
+escape sequences, strings and lists at the wire's caps. Whatever the wire accepts then goes
+the whole way on the host: judge, feedback, scoring, results.json, the HTML report, the
+terminal summaries and the gradebook row. Not one may raise.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+from inprocess import record
+
+from grader.batch.gradebook import gradebook_csv, read_row
+from grader.cli.summary import print_check_summary, print_summary
+from grader.exercise import load_exercise, load_solution
+from grader.files import dump_json
+from grader.judge import judge
+from grader.models import GradeResult
+from grader.output import write_results
+from grader.report import render_pages
+from grader.rubric import load_rubric
+from grader.scoring import scored_check, step_result, summary_message
+from grader.trusted import run_reference
+from grader.wire import MAX_ITEMS, MAX_STRING, BadRecord, parse_record
+
+EXERCISE = load_exercise()
+RUBRIC = load_rubric(EXERCISE)
+REFERENCE = load_solution(EXERCISE.reference_dir(5) / "micrograd")
+SEED = 31337
+ROUNDS = 6
+
+HOSTILE: list[Any] = [
+    9223372036854775807,
+    -9223372036854775807,
+    -0.0,
+    5e-324,
+    1.7976931348623157e308,
+    -1.7976931348623157e308,
+    {"$int": "0x" + "f" * 990},
+    {"$int": 5},
+    {"$float": "nan"},
+    {"$float": "bogus"},
+    {"$obj": 3},
+    {"$obj": "\x1b]0;owned\x07"},
+    {"$map": 5},
+    {"$map": [[1, 2, 3], "x", [None, {"$map": []}]]},
+    "\x1b[2J\x1b[1;1H100/100 \x1b[8m",
+    "\u202eevil\u200b\u0085\x7f",
+    "x" * MAX_STRING,
+    [0.5] * MAX_ITEMS,
+    [[[[[[[[[[1.0]]]]]]]]]],
+    None,
+    True,
+    {},
+    [],
+    "",
+    {"nodes": [{"name": 5, "data": "?", "grad": [], "op": None, "children": 3}]},
+    {"nodes": "many"},
+    {"grads": {"a": {"$map": 1}}, "error": 7},
+]
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every place inside ``value`` that a mutation can replace."""
+    found = [path]
+    if type(value) is dict:
+        for key, item in value.items():
+            found += _paths(item, (*path, key))
+    elif type(value) is list:
+        for index, item in enumerate(value[:20]):
+            found += _paths(item, (*path, index))
+    return found
+
+
+def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    value[path[0]] = _replace(value[path[0]], path[1:], new)
+    return value
+
+
+def _mutated(records: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
+    """The records with a few values replaced; what the wire refuses is left out."""
+    out = []
+    for original in records:
+        rec = copy.deepcopy(original)
+        for _ in range(rng.randint(0, 3)):
+            path = rng.choice(_paths(rec))
+            if path[:1] in (("kind",), ("check",), ("role",), ("name",)):
+                continue
+            rec = _replace(rec, path, copy.deepcopy(rng.choice(HOSTILE)))
+        try:
+            out.append(parse_record(json.dumps(rec).encode()))
+        except BadRecord:
+            continue
+    return out
+
+
+@pytest.mark.parametrize("round_", range(ROUNDS))
+def test_hostile_but_well_formed_records_never_raise_on_the_host(
+    round_: int, tmp_path: Path
+) -> None:
+    rng = random.Random(f"untrusted:{round_}")
+    steps = []
+    for step in EXERCISE.steps:
+        results = []
+        for check in EXERCISE.steps_checks((step,)):
+            honest = record(check, REFERENCE, SEED)
+            lines = [*honest.observations, honest.end or {}]
+            mutated = _mutated(lines, rng)
+            honest.observations = [r for r in mutated if r.get("kind") == "obs"]
+            ends = [r for r in mutated if r.get("kind") == "end"]
+            honest.end = ends[0] if ends else None
+            honest.state = "finished" if ends else rng.choice(["timeout", "crashed"])
+            givens = honest.givens if honest.state == "finished" else None
+            try:
+                reference = run_reference(EXERCISE, check, SEED, givens)
+            except Exception:  # noqa: BLE001 - the reference refusing hostile givens is a
+                reference = None  # replay error the judge reports, not a host crash
+            verdict = judge(honest, reference)
+            results.append(scored_check(check, RUBRIC, verdict, honest.duration))
+        steps.append(step_result(step, RUBRIC, results))
+    result = GradeResult(
+        submission="hostile\x1b[2J",
+        status="graded",
+        message=summary_message(steps),
+        seed=SEED,
+        sandbox="local",
+        steps=tuple(steps),
+    )
+    dump_json(result.to_json())
+    render_pages(result)
+    write_results(result, tmp_path / "out")
+    runner = CliRunner()
+    shown = runner.invoke(_summaries, obj=(result, tmp_path / "out"))
+    assert shown.exit_code == 0, shown.output
+    row = read_row(tmp_path / "out", "hostile", max_score=100.0)
+    gradebook_csv([row])
+
+
+@click.command()
+@click.pass_obj
+def _summaries(obj: tuple[GradeResult, Path]) -> None:
+    result, out = obj
+    print_summary(result, out)
+    print_check_summary(result)
