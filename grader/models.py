@@ -23,6 +23,51 @@ def points(value: float | None) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".") or "0"
 
 
+# Characters that change how a terminal, a log viewer or an editor shows the text around
+# them: C0 controls but tab and newline, DEL, C1 controls, bidirectional overrides and
+# isolates, zero-width characters, and the Unicode line and paragraph separators.
+_UNSAFE = frozenset(
+    [
+        *range(0x09),  # C0 before tab
+        *range(0x0B, 0x20),
+        0x7F,
+        *range(0x80, 0xA0),
+        0x061C,
+        0x200B,
+        0x200C,
+        0x200D,
+        0x200E,
+        0x200F,
+        *range(0x202A, 0x202F),
+        0x2028,
+        0x2029,
+        0x2060,
+        *range(0x2066, 0x206A),
+        0xFEFF,
+    ]
+)
+
+
+def inert(text: str, *, one_line: bool = False) -> str:
+    """``text`` with every character that could act on a terminal escaped as its code point.
+
+    Text from a submission (messages, file names, output) passes through this before a
+    terminal, a log line or a CSV cell shows it: an escape sequence becomes ``\\x1b[2J``,
+    an override ``\\u202e``, and letters of every script stay as they are ("Ł" is Ł).
+    ``one_line``: newlines are escaped too, so one line of output stays one line.
+    """
+    out = []
+    for char in printable(text):
+        code = ord(char)
+        if char in "\r\n" and (one_line or char == "\r"):
+            out.append("\\n" if char == "\n" else "\\r")
+        elif code in _UNSAFE:
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 def printable(text: str) -> str:
     """``text`` as valid Unicode: undecodable bytes become U+FFFD."""
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

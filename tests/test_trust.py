@@ -9,8 +9,10 @@ each test states what the attack must not achieve.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +131,84 @@ Value._op = property(_op_of, _set_op)
     assert check["status"] == "failed"
     assert "record(s) the grader cannot read (an integer of 401 digits" in check["feedback"]
     assert results["score"] == 100 - points("add_two_values")
+
+
+# ------------------------------------------------------- 4. escape sequences in the summary
+
+# Cursor up, erase the line, a green forged score, a window title, "conceal", a
+# right-to-left override, a zero-width space, a C1 control and a line of its own.
+ESCAPES = (
+    "\x1b[1A\x1b[2K\x1b[32mforged: 100/100\x1b[0m\x1b]0;grader owned\x07\x1b[8m"
+    "\u202etxt.exe\u200b\x9b\r\nfake-line: 100/100"
+)
+
+
+def _unsafe_characters(text: str) -> list[str]:
+    """Control characters (but tab and newline), format characters (bidi, zero-width) and
+    line separators: what can act on a terminal or hide text (Unicode's own categories)."""
+    return sorted(
+        {
+            f"U+{ord(c):04X}"
+            for c in text
+            if (unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")) and c not in "\t\n"
+        }
+    )
+
+
+def test_no_control_or_bidi_character_from_a_submission_reaches_terminal_log_or_csv(
+    docker_sandbox: Any, tmp_path: Path
+) -> None:
+    attack = f"""
+def _boom(self, other):
+    raise RuntimeError({ESCAPES!r})
+
+
+Value.__mul__ = _boom
+"""
+    source = hostile(tmp_path, attack, name="escapes")
+    done, results = grade_cli(source, tmp_path / "out")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert results is not None and "forged: 100/100" in json.dumps(results)  # kept in the data
+    shown = done.stdout + done.stderr
+    assert "forged: 100/100" in shown  # the text is shown, made inert
+    assert _unsafe_characters(shown) == []
+    assert not any(line.startswith("fake-line") for line in shown.splitlines())
+    # In a class: the log lines and the gradebook's cells. One student's import raises
+    # the escapes (every check fails the same way, so the message quotes them); another
+    # hands in a file whose name holds them (the rejection names the file).
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copytree(source, folder / "escapes_101")
+    (folder / "importfail_102" / "micrograd").mkdir(parents=True)
+    (folder / "importfail_102" / "micrograd" / "value.py").write_text(
+        f"raise RuntimeError({ESCAPES!r})\n\n\nclass Value:\n    pass\n"
+    )
+    (folder / "badname_103_5003_\x1b[31mred\u202e.txt").write_text("not code")
+    batch = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "batch",
+            str(folder),
+            "--out",
+            str(tmp_path / "b"),
+            "--sandbox",
+            "docker",
+            "--seed",
+            SEED,
+            "--jobs",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert batch.returncode == 0, batch.stderr[-2000:]
+    assert _unsafe_characters(batch.stdout + batch.stderr) == []
+    for name in ("gradebook.csv", "gradebook-checks.csv"):
+        text = (tmp_path / "b" / name).read_text(encoding="utf-8")
+        assert _unsafe_characters(text) == [], name
+    cells = (tmp_path / "b" / "gradebook.csv").read_text(encoding="utf-8")
+    assert "\\x1b[31mred\\u202e.txt cannot be graded" in cells  # shown, escaped

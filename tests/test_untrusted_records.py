@@ -26,7 +26,7 @@ from grader.cli.summary import print_check_summary, print_summary
 from grader.exercise import load_exercise, load_solution
 from grader.files import dump_json
 from grader.judge import judge
-from grader.models import GradeResult
+from grader.models import GradeResult, inert
 from grader.output import write_results
 from grader.report import render_pages
 from grader.rubric import load_rubric
@@ -155,3 +155,26 @@ def _summaries(obj: tuple[GradeResult, Path]) -> None:
     result, out = obj
     print_summary(result, out)
     print_check_summary(result)
+
+
+@pytest.mark.parametrize(
+    ("text", "one_line", "shown"),
+    [
+        ("Łódź, 東京, ümlaut, emoji 🙂", False, "Łódź, 東京, ümlaut, emoji 🙂"),
+        ("\x1b[2J\x1b]0;title\x07", False, "\\x1b[2J\\x1b]0;title\\x07"),
+        (
+            "a\u202eb\u2066c\u200bd\ufeffe\u2028f",
+            False,
+            "a\\u202eb\\u2066c\\u200bd\\ufeffe\\u2028f",
+        ),
+        ("del\x7f c1\x9b nul\x00", False, "del\\x7f c1\\x9b nul\\x00"),
+        ("tab\tstays", True, "tab\tstays"),
+        ("two\nlines\r", False, "two\nlines\\r"),
+        ("two\nlines", True, "two\\nlines"),
+        ("surrogate \udcff escaped by printable", False, "surrogate \ufffd escaped by printable"),
+    ],
+)
+def test_inert_escapes_what_acts_on_a_terminal_and_keeps_every_script(
+    text: str, one_line: bool, shown: str
+) -> None:
+    assert inert(text, one_line=one_line) == shown

@@ -26,7 +26,7 @@ from typing import Any
 
 from grader.exercise import STEPS
 from grader.files import dump_json, write_atomic
-from grader.models import points
+from grader.models import inert, points
 
 HEADER = (
     "submission",
@@ -161,6 +161,8 @@ def normalize_failure(feedback: str) -> str:
 
 
 def _text_cell(text: str) -> str:
+    """A cell of text from a submission: one inert line, never a spreadsheet formula."""
+    text = inert(text, one_line=True)
     return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
@@ -171,7 +173,7 @@ def gradebook_csv(rows: Sequence[Row]) -> bytes:
     for row in rows:
         writer.writerow(
             [
-                row.submission,
+                _text_cell(row.submission),
                 row.status,
                 points(row.score),
                 points(row.max_score),
@@ -197,7 +199,7 @@ def checks_csv(rows: Sequence[Row], ids: Sequence[str]) -> bytes:
         statuses = [by_id[c].status if c in by_id else "" for c in ids]
         writer.writerow(
             [
-                row.submission,
+                _text_cell(row.submission),
                 row.status,
                 points(row.score),
                 points(row.max_score),

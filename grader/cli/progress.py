@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from grader.batch.run import Done
-from grader.models import points
+from grader.models import inert, points
 
 
 class LineProgress:
@@ -22,7 +22,7 @@ class LineProgress:
 
     def finished(self, done: Done) -> None:
         self.count += 1
-        click.echo(f"[{self.count}/{self.total}] {_line(done)}")
+        click.echo(f"[{self.count}/{self.total}] {_line(done)}")  # _line makes it inert
 
     def close(self) -> None:
         pass
@@ -74,6 +74,11 @@ def _plan_line(to_grade: int, up_to_date: int, reasons: dict[str, int]) -> str:
 
 
 def _line(done: Done) -> str:
+    """One log line; the student id and message come from the submission: made inert."""
     if done.status != "graded":
-        return f"{done.student}: rejected ({done.duration:.1f} s): {done.message}"
-    return f"{done.student}: {points(done.score)}/{points(done.max_score)} ({done.duration:.1f} s)"
+        line = f"{done.student}: rejected ({done.duration:.1f} s): {done.message}"
+    else:
+        line = (
+            f"{done.student}: {points(done.score)}/{points(done.max_score)} ({done.duration:.1f} s)"
+        )
+    return inert(line, one_line=True)

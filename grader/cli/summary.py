@@ -4,12 +4,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
-from grader.models import CheckResult, GradeResult, points
+from grader.models import CheckResult, GradeResult, inert, points
 
 MAX_FAILURES = 3
+
+
+def _say(line: str, **style: Any) -> None:
+    """One line on the terminal; text from the submission in it cannot act on the terminal."""
+    click.secho(inert(line, one_line=True), **style)
+
+
 _COLOURS = {
     "passed": "green",
     "failed": "red",
@@ -21,10 +29,10 @@ _COLOURS = {
 
 def print_summary(result: GradeResult, out_dir: Path | None = None) -> None:
     if result.status == "rejected":
-        click.secho(f"{result.submission}: rejected: {result.message}", fg="red", bold=True)
+        _say(f"{result.submission}: rejected: {result.message}", fg="red", bold=True)
         _report_link(out_dir)
         return
-    click.secho(
+    _say(
         f"{result.submission}: {points(result.score)}/{points(result.max_score)} "
         f"(seed {result.seed}, {result.sandbox} sandbox, {result.duration:.1f} s)",
         bold=True,
@@ -34,34 +42,32 @@ def print_summary(result: GradeResult, out_dir: Path | None = None) -> None:
             continue
         passed = sum(c.status == "passed" for c in step.checks)
         colour = "green" if passed == len(step.checks) else "yellow" if passed else "red"
-        click.secho(
+        _say(
             f"  step {step.step} {step.title:<24} {points(step.score):>5}/"
             f"{points(step.max_score):<4} {passed}/{len(step.checks)} checks",
             fg=colour,
         )
     failures = [c for s in result.steps if s.graded for c in s.checks if c.status != "passed"]
     for check in failures[:MAX_FAILURES]:
-        click.echo(_failure_line(check))
+        _say(_failure_line(check))
     if len(failures) > MAX_FAILURES:
-        click.echo(f"  … and {len(failures) - MAX_FAILURES} more (see the report)")
+        _say(f"  … and {len(failures) - MAX_FAILURES} more (see the report)")
     _report_link(out_dir)
 
 
 def _report_link(out_dir: Path | None) -> None:
     if out_dir is not None and (out_dir / "index.html").exists():
-        click.echo(f"report: {(out_dir / 'index.html').resolve().as_uri()}")
+        _say(f"report: {(out_dir / 'index.html').resolve().as_uri()}")
 
 
 def print_check_summary(result: GradeResult) -> None:
     """A student's view: the score per step and, under each step, its first failure."""
     if result.status == "rejected":
-        click.secho(
-            f"{result.submission}: could not be checked: {result.message}", fg="red", bold=True
-        )
+        _say(f"{result.submission}: could not be checked: {result.message}", fg="red", bold=True)
         return
     graded = [c for s in result.steps if s.graded for c in s.checks]
     passed = sum(c.status == "passed" for c in graded)
-    click.secho(
+    _say(
         f"{result.submission}: {passed} of {len(graded)} public checks passed, "
         f"{points(result.score)}/{points(result.max_score)} points "
         f"({result.duration:.1f} s)",
@@ -75,12 +81,12 @@ def print_check_summary(result: GradeResult) -> None:
         colour = "green" if ok == len(step.checks) else "yellow" if ok else "red"
         counts = f"{ok}/{len(step.checks)}"
         earned = f"{points(step.score)}/{points(step.max_score)}"
-        click.secho(
+        _say(
             f"  step {step.step} {step.title:<24} {counts:>5} checks {earned:>9} points", fg=colour
         )
         failed = [c for c in step.checks if c.status != "passed"]
         if failed:  # the first one only: the counts above say how many more there are
-            click.echo("  " + _failure_line(failed[0]))
+            _say("  " + _failure_line(failed[0]))
 
 
 def _failure_line(check: CheckResult) -> str:
