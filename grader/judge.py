@@ -146,7 +146,7 @@ def _compare_observations(
             return Verdict("failed", want["message"], want.get("blame"), details)
         if role not in ("value", "graph"):
             continue
-        verdict = _compare_one(want, got.get(want["name"]), details)
+        verdict = _compare_one(want, got.get(want["name"]), details, run.cut_bytes > 0)
         if verdict is not None:
             return verdict
     return Verdict("passed", "", None, details)
@@ -160,11 +160,19 @@ def _small(value: Any) -> bool:
 
 
 def _compare_one(
-    want: dict[str, Any], have: dict[str, Any] | None, details: dict[str, Any]
+    want: dict[str, Any], have: dict[str, Any] | None, details: dict[str, Any], cut: bool = False
 ) -> Verdict | None:
     name, blame = want["name"], want.get("blame")
     tol = (float(want["tol"][0]), float(want["tol"][1]))
     if have is None or have.get("role") != want["role"]:
+        if cut:
+            return Verdict(
+                "failed",
+                f"your code's run recorded more than the grader keeps for one check, so "
+                f"{name!r} was not kept (it printed or recorded far more than the check asks)",
+                None,
+                details,
+            )
         return Verdict("failed", f"your code's run did not record {name!r}", blame, details)
     if want["role"] == "graph":
         finding = compare_graph(want["value"], have["value"], want["output"], tol)

@@ -6,7 +6,8 @@ tests/test_results_schema.py; ``to_json`` is the only place that produces it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 SCHEMA_VERSION = 1
@@ -183,3 +184,46 @@ class GradeResult:
             "notes": list(self.notes),
             "steps": [s.to_json() for s in self.steps],
         }
+
+
+# A results.json stays under 1 MB whatever the submission did: the checks' details together
+# are fitted under this, dropping the largest parts first (the verdicts stay whole).
+MAX_DETAILS_BYTES = 600_000
+_DROP_ORDER = ("graph", "plots", "stdout", "stderr", "values", "mismatch", "error", "inputs")
+
+
+def fit_details(
+    steps: tuple[StepResult, ...], limit: int = MAX_DETAILS_BYTES
+) -> tuple[tuple[StepResult, ...], int]:
+    """``steps`` with the largest details cut until all fit in ``limit`` bytes of JSON;
+    also how many bytes were cut."""
+    sizes = {
+        (s.step, c.id): len(json.dumps(c.details, ensure_ascii=False))
+        for s in steps
+        for c in s.checks
+    }
+    total, cut = sum(sizes.values()), 0
+    replaced: dict[tuple[int, str], dict[str, Any]] = {}
+    for key in sorted(sizes, key=lambda k: -sizes[k]):
+        if total <= limit:
+            break
+        check = next(c for s in steps if s.step == key[0] for c in s.checks if c.id == key[1])
+        details = dict(check.details)
+        for part in _DROP_ORDER:
+            if part in details and sizes[key] > limit // 100:
+                details.pop(part)
+                size = len(json.dumps(details, ensure_ascii=False))
+                total, cut, sizes[key] = total - sizes[key] + size, cut + sizes[key] - size, size
+        details["cut"] = "left out of these results, which keep at most 1 MB per submission"
+        replaced[key] = details
+    if not replaced:
+        return steps, 0
+    return tuple(
+        replace(
+            s,
+            checks=tuple(
+                replace(c, details=replaced.get((s.step, c.id), c.details)) for c in s.checks
+            ),
+        )
+        for s in steps
+    ), cut

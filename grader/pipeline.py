@@ -22,7 +22,7 @@ from grader.errors import SubmissionRejected
 from grader.exercise import STEPS, Check, Exercise
 from grader.intake import prepare_submission
 from grader.judge import judge
-from grader.models import CheckResult, GradeResult, StepResult
+from grader.models import CheckResult, GradeResult, StepResult, fit_details
 from grader.rubric import Rubric
 from grader.runner import Runner
 from grader.sandbox.base import Sandbox
@@ -92,14 +92,25 @@ def grade_submission(
     steps = tuple(
         _step(step, request.steps, exercise, rubric, runs, seed, expect) for step in exercise.steps
     )
+    steps, cut = fit_details(steps)
+    cut += sum(run.cut_bytes for run in runs.values())
     return GradeResult(
         status="graded",
         message=summary_message(steps),
         steps=steps,
         duration=time.monotonic() - clock,
-        notes=tuple(manifest.notes),
+        notes=tuple(manifest.notes) + _cut_note(cut),
         shape=manifest.shape,
         **base,
+    )
+
+
+def _cut_note(cut: int) -> tuple[str, ...]:
+    if not cut:
+        return ()
+    return (
+        f"your code printed or recorded more than the grader keeps: {cut:,} bytes of it were "
+        "left out of these results (a check whose observations were left out says so)",
     )
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from grader.exercise import Check, Exercise
 from grader.sandbox.base import EOF_MARK, Execution, Sandbox, SandboxJob
 from grader.settings import Settings
-from grader.wire import BadRecord, CheckRun, parse_record
+from grader.wire import BadRecord, CheckRun, KeepBudget, parse_record
 
 # A budget with less than this left is spent (a deadline met to the last float bit must
 # not leave a sliver of time that no check can use).
@@ -62,6 +62,7 @@ class Runner:
         self, workspace: Path, classes: dict[str, str], checks: tuple[Check, ...], seed: int
     ) -> dict[str, CheckRun]:
         budget = self.settings.time
+        self._budget = KeepBudget()
         runs = {check.id: CheckRun(check) for check in checks}
         spent = {check.step: 0.0 for check in checks}
         poisoned: dict[str, str] = {}
@@ -143,13 +144,14 @@ class Runner:
                 if attempt.current is not None:
                     attempt.current.refuse(str(bad))
                 continue
-            self._handle(record, attempt, by_id, spent, stop_at)
+            self._handle(record, len(line), attempt, by_id, spent, stop_at)
             if attempt.done:
                 return
 
     def _handle(
         self,
         record: dict[str, Any],
+        size: int,
         attempt: _Attempt,
         by_id: dict[str, CheckRun],
         spent: dict[int, float],
@@ -181,9 +183,9 @@ class Runner:
             if record.get("ok") is False:
                 attempt.failed_imports.add(record["module"])
         elif kind == "obs" and current is not None and record["check"] == current.check.id:
-            current.observations.append(record)
+            current.keep(record, size, self._budget)
         elif kind == "end" and current is not None and record["check"] == current.check.id:
-            current.state, current.end = "finished", record
+            current.finish(record)
             current.duration = now - attempt.started
             spent[current.check.step] += current.duration
             attempt.current, attempt.progress = None, True

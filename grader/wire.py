@@ -26,6 +26,14 @@ MAX_ITEMS = 10_000  # in one list or object (the harness encodes at most 5,000)
 MAX_STRING = 20_000  # characters of one string (the harness caps output at 4,000)
 MAX_INT_DIGITS = 20  # a 64-bit integer has at most 19 digits and a sign
 MAX_UNREADABLE = 3  # reasons kept per check for the feedback
+
+# What the host keeps of a run, whatever the sandbox sends (restarts included): the rest is
+# read, counted and dropped, and the result says so.
+KEEP_CHECK_BYTES = 512_000  # observations of one check
+KEEP_TOTAL_BYTES = 8_000_000  # observations of one submission
+KEEP_STREAM = 4_000  # characters of a check's stdout, and of its stderr
+KEEP_TEXT = 1_000  # characters of an error message, and of a frame's fields
+KEEP_FRAMES = 12
 ROLES = frozenset({"value", "given", "expect", "graph"})
 
 
@@ -45,6 +53,26 @@ class CheckRun:
     # Lines sent while this check ran that were not well-formed records (first reasons).
     unreadable: list[str] = field(default_factory=list)
     unreadable_count: int = 0
+    kept_bytes: int = 0
+    cut_bytes: int = 0  # what the host did not keep of what this check sent
+
+    def keep(self, record: dict[str, Any], size: int, budget: KeepBudget) -> None:
+        """Keep an observation of ``size`` bytes if this check and the submission have room."""
+        if self.kept_bytes + size > KEEP_CHECK_BYTES or not budget.take(size):
+            self.cut_bytes += size
+            return
+        self.kept_bytes += size
+        self.observations.append(record)
+
+    def finish(self, record: dict[str, Any]) -> None:
+        """The ``end`` record, with its output, message and frames cut to what is kept."""
+        end = dict(record)
+        for stream in ("stdout", "stderr"):
+            end[stream], cut = _clip(end[stream], KEEP_STREAM)
+            self.cut_bytes += cut
+        if "error" in end:
+            end["error"] = _kept_error(end["error"])
+        self.state, self.end = "finished", end
 
     def refuse(self, reason: str) -> None:
         self.unreadable_count += 1
@@ -54,6 +82,38 @@ class CheckRun:
     @property
     def givens(self) -> dict[str, Any]:
         return {o["name"]: o["value"] for o in self.observations if o["role"] == "given"}
+
+
+@dataclass
+class KeepBudget:
+    """The bytes of observations one submission may still have kept, across its runs."""
+
+    left: int = field(default_factory=lambda: KEEP_TOTAL_BYTES)
+
+    def take(self, size: int) -> bool:
+        if size > self.left:
+            self.left = 0
+            return False
+        self.left -= size
+        return True
+
+
+def _clip(text: str, limit: int) -> tuple[str, int]:
+    if len(text) <= limit:
+        return text, 0
+    cut = len(text) - limit
+    return text[:limit] + f"\n… ({cut} more characters were not kept)", cut
+
+
+def _kept_error(error: dict[str, Any]) -> dict[str, Any]:
+    kept = dict(error)
+    kept["message"] = _clip(error["message"], KEEP_TEXT)[0]
+    frames = error["frames"][-KEEP_FRAMES:]
+    kept["frames"] = [
+        {k: _clip(v, KEEP_TEXT)[0] if type(v) is str else v for k, v in frame.items()}
+        for frame in frames
+    ]
+    return kept
 
 
 class BadRecord(ValueError):

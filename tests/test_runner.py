@@ -518,3 +518,34 @@ def test_a_line_the_host_cannot_read_is_charged_to_the_running_check():
     assert runs["c1"].unreadable_count == 2
     assert runs["c1"].unreadable[0] == "an integer of 401 digits (more than 20)"
     assert runs["c2"].unreadable_count == 0
+
+
+def test_what_the_host_keeps_is_capped_per_check_and_per_submission(monkeypatch):
+    import grader.wire as wire
+
+    monkeypatch.setattr(wire, "KEEP_CHECK_BYTES", 300)
+    monkeypatch.setattr(wire, "KEEP_TOTAL_BYTES", 500)
+    big = "y" * (wire.KEEP_STREAM + 10)
+
+    def script(job):
+        lines = []
+        for check in job["checks"]:
+            lines += [(0, start(check))]
+            lines += [(0, ob(check, f"v{i}", "x" * 50)) for i in range(4)]
+            lines += [
+                (0, end(check, stdout=big)),
+            ]
+        return lines + [(0, done())], EOF, CLEAN
+
+    runs, _ = run(script, checks=CHECKS[:3])
+    kept = [len(runs[c].observations) for c in ("c1", "c2", "c3")]
+    size = len(ob("c1", "v0", "x" * 50))  # every observation line has this size
+    per_check, left, expected = 300 // size, 500, []
+    for _ in range(3):
+        expected.append(min(4, per_check, left // size))
+        left -= expected[-1] * size
+    assert kept == expected and expected[0] == 2 and expected[-1] < 2
+    assert all(runs[c].cut_bytes > 0 for c in ("c1", "c2", "c3"))
+    stdout = runs["c1"].end["stdout"]
+    assert stdout.startswith("y" * wire.KEEP_STREAM)
+    assert stdout.endswith("(10 more characters were not kept)")

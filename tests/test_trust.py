@@ -212,3 +212,28 @@ Value.__mul__ = _boom
         assert _unsafe_characters(text) == [], name
     cells = (tmp_path / "b" / "gradebook.csv").read_text(encoding="utf-8")
     assert "\\x1b[31mred\\u202e.txt cannot be graded" in cells  # shown, escaped
+
+
+# ------------------------------------------------------------ 5. a 50 MB results.json
+
+
+@pytest.mark.parametrize("characters", [1_000_000, 19_000], ids=["1MB", "19k"])
+def test_a_results_json_stays_under_a_megabyte_whatever_the_output(
+    docker_sandbox: Any, tmp_path: Path, characters: int
+) -> None:
+    # The harness's joiner of a check's output, patched so every check reports a flood.
+    attack = f"""
+import sys as _sys
+
+_plugin = _sys.modules.get("mg_harness.plugin")
+if _plugin is not None:
+    _plugin._joined = lambda stages, stream: "x" * {characters}
+"""
+    done, results = grade_cli(hostile(tmp_path, attack), tmp_path / "out")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert results is not None and results["status"] == "graded"
+    size = (tmp_path / "out" / "results.json").stat().st_size
+    assert size < 1_000_000, size
+    if characters < 20_000:  # lines the wire accepts: kept in part, and the result says so
+        assert any("more than the grader keeps" in note for note in results["notes"])
+        assert results["score"] == 100  # the output is not part of any verdict

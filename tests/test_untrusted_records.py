@@ -178,3 +178,21 @@ def test_inert_escapes_what_acts_on_a_terminal_and_keeps_every_script(
     text: str, one_line: bool, shown: str
 ) -> None:
     assert inert(text, one_line=one_line) == shown
+
+
+def test_details_are_fitted_so_a_results_json_stays_under_a_megabyte(tmp_path: Path) -> None:
+    from grader.models import CheckResult, StepResult, fit_details
+
+    huge = {"stdout": "s" * 3_000, "graph": {"actual": ["n" * 40_000]}, "inputs": [["a", 1.0]]}
+    checks = tuple(
+        CheckResult(f"c{i}", "t", "failed", 0.0, 1.0, "visible", "f", details=dict(huge))
+        for i in range(30)
+    )
+    steps, cut = fit_details((StepResult(1, "one", checks),), limit=100_000)
+    sizes = [len(json.dumps(c.details)) for c in steps[0].checks]
+    assert sum(sizes) <= 100_000 and cut >= 30 * 40_000 - 100_000
+    cut_checks = [c for c in steps[0].checks if "cut" in c.details]
+    assert cut_checks and all("graph" not in c.details for c in cut_checks)
+    assert all(c.details["inputs"] == [["a", 1.0]] for c in steps[0].checks)  # small parts stay
+    untouched, none = fit_details((StepResult(1, "one", checks[:1]),), limit=100_000)
+    assert none == 0 and untouched[0].checks[0].details == huge
