@@ -14,6 +14,7 @@ import click
 from grader import __version__
 from grader.cli.batch import batch
 from grader.cli.grade import grade, selfcheck
+from grader.cli.mutants import mutants
 from grader.cli.platforms import export, gradescope
 from grader.cli.sandbox import sandbox
 from grader.cli.student import check, handout
@@ -26,7 +27,7 @@ def cli() -> None:
     """Grade the micrograd exercise: staged tests in a sandbox, verdicts made outside it."""
 
 
-for _command in (grade, selfcheck, batch, sandbox, check, handout, gradescope, export):
+for _command in (grade, selfcheck, batch, sandbox, check, handout, gradescope, export, mutants):
     cli.add_command(_command)
 
 

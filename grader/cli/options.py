@@ -63,3 +63,10 @@ def settings_option(what: str = "limits and time budgets") -> Callable[[F], F]:
         help=f"A TOML file overriding {what}: the [limits], [time] and [docker] tables of "
         "the defaults, same keys (the settings page of the documentation lists them).",
     )
+
+
+def seeds_option(help: str) -> Callable[[F], F]:
+    """``--seed`` given any number of times (commands that grade over several seeds)."""
+    return click.option(
+        "seeds", "--seed", type=click.IntRange(0, MAX_SEED), multiple=True, help=help
+    )
