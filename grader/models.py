@@ -148,6 +148,8 @@ class GradeResult:
     notes: tuple[str, ...] = ()
     shape: str = ""
     cause: Cause | None = None  # set for a rejected result: whose fault it is
+    # Evidence that the submission tampered with the grader (staff only: not in reports).
+    staff_notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Names and notes can quote file names read from disk, which reach Python (through
@@ -156,6 +158,7 @@ class GradeResult:
         object.__setattr__(self, "submission", printable(self.submission))
         object.__setattr__(self, "message", printable(self.message))
         object.__setattr__(self, "notes", tuple(printable(n) for n in self.notes))
+        object.__setattr__(self, "staff_notes", tuple(printable(n) for n in self.staff_notes))
 
     @property
     def score(self) -> float:
@@ -182,6 +185,7 @@ class GradeResult:
             "duration": round(self.duration, 3),
             "shape": self.shape,
             "notes": list(self.notes),
+            **({"staff_notes": list(self.staff_notes)} if self.staff_notes else {}),
             "steps": [s.to_json() for s in self.steps],
         }
 

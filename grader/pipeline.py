@@ -86,9 +86,8 @@ def grade_submission(
             )
         checks = exercise.steps_checks(request.steps)
         expect = Prefetched(expect, checks, seed)
-        runs = Runner(sandbox, exercise, settings).run(
-            workspace, dict(manifest.classes), checks, seed
-        )
+        runner = Runner(sandbox, exercise, settings, hidden=rubric.hidden())
+        runs = runner.run(workspace, dict(manifest.classes), checks, seed)
     steps = tuple(
         _step(step, request.steps, exercise, rubric, runs, seed, expect) for step in exercise.steps
     )
@@ -100,9 +99,16 @@ def grade_submission(
         steps=steps,
         duration=time.monotonic() - clock,
         notes=tuple(manifest.notes) + _cut_note(cut),
+        staff_notes=_staff_notes(runner.suspicions, runs),
         shape=manifest.shape,
         **base,
     )
+
+
+def _staff_notes(suspicions: list[str], runs: dict[str, CheckRun]) -> tuple[str, ...]:
+    """Evidence that the submission tampered with the grader: for staff, never for students."""
+    notes = [f"during check {cid}: {what}" for cid, run in runs.items() for what in run.tampering]
+    return tuple(notes + suspicions)[:40]
 
 
 def _cut_note(cut: int) -> tuple[str, ...]:

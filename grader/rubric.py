@@ -51,6 +51,15 @@ class Rubric:
     def entry(self, step: int, check_id: str) -> RubricEntry:
         return self.steps[step].entries[check_id]
 
+    def hidden(self) -> frozenset[str]:
+        """The ids of the hidden checks."""
+        return frozenset(
+            cid
+            for s in self.steps.values()
+            for cid, e in s.entries.items()
+            if e.visibility == "hidden"
+        )
+
 
 def load_rubric(exercise: Exercise, directory: Path | None = None) -> Rubric:
     """Read the rubric of every step the exercise holds; check it against its checks."""

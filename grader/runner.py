@@ -20,6 +20,7 @@ from typing import Any
 
 from grader.exercise import Check, Exercise
 from grader.sandbox.base import EOF_MARK, Execution, Sandbox, SandboxJob
+from grader.sandbox.bundle import hidden_frame
 from grader.settings import Settings
 from grader.wire import BadRecord, CheckRun, KeepBudget, parse_record
 
@@ -52,11 +53,16 @@ class Runner:
         exercise: Exercise,
         settings: Settings,
         clock: Callable[[], float] = time.monotonic,
+        hidden: frozenset[str] = frozenset(),
     ) -> None:
         self.sandbox = sandbox
         self.exercise = exercise
         self.settings = settings
         self.clock = clock  # the host's clock (a fake one in tests)
+        # What the host saw on the channel that the honest harness never sends (for staff).
+        self.suspicions: list[str] = []
+        # Hidden checks run after every visible one, and their code is sent only then.
+        self.hidden = hidden
 
     def run(
         self, workspace: Path, classes: dict[str, str], checks: tuple[Check, ...], seed: int
@@ -100,10 +106,13 @@ class Runner:
         spent: dict[int, float],
         stop_at: float,
     ) -> _Attempt:
-        steps = sorted({r.check.step for r in pending})
+        pending = sorted(pending, key=lambda r: r.check.id in self.hidden)  # visible first
+        visible = [r for r in pending if r.check.id not in self.hidden]
+        steps = sorted({r.check.step for r in visible})
         job = {
             "seed": seed,
             "checks": [r.check.id for r in pending],
+            "hidden": [r.check.id for r in pending if r.check.id in self.hidden],
             "files": [self.exercise.step_files[s].name for s in steps],
             "classes": classes,
             "poisoned": sorted(poisoned),
@@ -144,9 +153,54 @@ class Runner:
                 if attempt.current is not None:
                     attempt.current.refuse(str(bad))
                 continue
-            self._handle(record, len(line), attempt, by_id, spent, stop_at)
+            if record["kind"] == "hidden":
+                self._send_hidden(execution, attempt, by_id)
+            elif record["kind"] == "tamper":
+                self._tampered(record, attempt, by_id)
+            else:
+                self._handle(record, len(line), attempt, by_id, spent, stop_at)
             if attempt.done:
                 return
+
+    def _notice_forgery(
+        self, record: dict[str, Any], current: CheckRun | None, by_id: dict[str, CheckRun]
+    ) -> None:
+        """Records the honest harness never sends at this point: evidence for staff."""
+        kind, check = record["kind"], record.get("check")
+        if kind == "start" and (
+            current is not None or check not in by_id or by_id[check].state != "not_run"
+        ):
+            self._suspect(f"a check was started twice, or while another ran ({check})")
+        elif kind in ("obs", "end") and (current is None or check != current.check.id):
+            self._suspect(f"records arrived for a check that was not running ({check})")
+
+    def _suspect(self, what: str) -> None:
+        if len(self.suspicions) < 20 and what not in self.suspicions:
+            self.suspicions.append(what)
+
+    def _send_hidden(
+        self, execution: Execution, attempt: _Attempt, by_id: dict[str, CheckRun]
+    ) -> None:
+        """The hidden checks' code, once every visible check of this run has ended."""
+        early = attempt.current is not None or any(
+            r.state == "not_run" for cid, r in by_id.items() if cid not in self.hidden
+        )
+        steps = {r.check.step for cid, r in by_id.items() if cid in self.hidden}
+        if early or not steps:
+            self._suspect(
+                "something in the sandbox asked for the hidden checks' code before "
+                "every visible check had ended"
+            )
+            return
+        execution.send(hidden_frame(self.exercise, steps))
+
+    def _tampered(
+        self, record: dict[str, Any], attempt: _Attempt, by_id: dict[str, CheckRun]
+    ) -> None:
+        run = by_id.get(record["check"]) or attempt.current
+        if run is not None:
+            for what in record["what"]:
+                run.suspect(f"the harness found {what} replaced or patched")
 
     def _handle(
         self,
@@ -159,7 +213,13 @@ class Runner:
     ) -> None:
         kind, now = record["kind"], self.clock()
         current = attempt.current
-        if kind == "start" and record["check"] in by_id and current is None:
+        self._notice_forgery(record, current, by_id)
+        if (
+            kind == "start"
+            and record["check"] in by_id
+            and current is None
+            and by_id[record["check"]].state == "not_run"
+        ):
             run = by_id[record["check"]]
             attempt.current, attempt.started, attempt.importing = run, now, 0.0
             step_left = self.settings.time.step_seconds - spent[run.check.step]

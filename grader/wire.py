@@ -55,6 +55,13 @@ class CheckRun:
     unreadable_count: int = 0
     kept_bytes: int = 0
     cut_bytes: int = 0  # what the host did not keep of what this check sent
+    # Evidence for staff: what the harness found patched while this check ran, and
+    # records on the channel that the honest harness never sends at that point.
+    tampering: list[str] = field(default_factory=list)
+
+    def suspect(self, what: str) -> None:
+        if len(self.tampering) < 20 and what not in self.tampering:
+            self.tampering.append(what)
 
     def keep(self, record: dict[str, Any], size: int, budget: KeepBudget) -> None:
         """Keep an observation of ``size`` bytes if this check and the submission have room."""
@@ -257,6 +264,13 @@ def _done(record: dict[str, Any]) -> None:
     _need(record, "exitstatus", int)
 
 
+def _tamper(record: dict[str, Any]) -> None:
+    _check_name(record)
+    what = _need(record, "what", list)
+    if len(what) > 20 or any(type(item) is not str or len(item) > 300 for item in what):
+        raise BadRecord("tamper: what must be at most 20 short strings")
+
+
 _VALIDATORS: dict[str, Callable[[dict[str, Any]], None]] = {
     "hello": _nothing,
     "start": _check_name,
@@ -265,4 +279,6 @@ _VALIDATORS: dict[str, Callable[[dict[str, Any]], None]] = {
     "obs": _obs,
     "end": _end,
     "done": _done,
+    "hidden": _nothing,
+    "tamper": _tamper,
 }

@@ -91,16 +91,32 @@ def test_monkeypatching_pytest_to_pass_everything(tmp_path: Path) -> None:
 def test_forging_records_at_exit_then_exiting(tmp_path: Path) -> None:
     cheat = """
     import atexit, json, os
-    job = json.loads(os.environ.get("MG_JOB", "{}"))
-    fd = int(os.environ.get("MG_RECORD_FD", "1"))
+
+    # The record channel: every pipe the process holds but stdin, stdout and stderr.
+    def _is_channel(entry):
+        try:
+            return int(entry) > 2 and os.readlink(f"/proc/self/fd/{entry}").startswith(
+                ("pipe:", "socket:"))
+        except OSError:
+            return False
+
+    fds = [int(e) for e in os.listdir("/proc/self/fd") if _is_channel(e)]
+    checks = ["add_two_values", "add_number", "multiply_two_values", "negate"]
 
     def forge():
-        for check in job.get("checks", []):
-            for record in ({"kind": "start", "check": check},
-                           {"kind": "end", "check": check, "outcome": "passed",
-                            "duration": 0.0, "stdout": "", "stderr": ""}):
-                os.write(fd, json.dumps(record).encode() + b"\\n")
-        os.write(fd, b'{"kind": "done", "exitstatus": 0}\\n')
+        for fd in fds:
+            for check in checks:
+                for record in ({"kind": "start", "check": check},
+                               {"kind": "end", "check": check, "outcome": "passed",
+                                "duration": 0.0, "stdout": "", "stderr": ""}):
+                    try:
+                        os.write(fd, json.dumps(record).encode() + b"\\n")
+                    except OSError:
+                        pass
+            try:
+                os.write(fd, b'{"kind": "done", "exitstatus": 0}\\n')
+            except OSError:
+                pass
         os._exit(0)
 
     atexit.register(forge)
@@ -109,6 +125,7 @@ def test_forging_records_at_exit_then_exiting(tmp_path: Path) -> None:
     result = grade(submission(tmp_path, textwrap.dedent(cheat) + PLACEHOLDERS))
     assert result.score == 0
     assert "did not record" in checks(result)["add_two_values"].feedback
+    assert any("started twice" in note for note in result.staff_notes)  # and staff are told
 
 
 def test_os_exit_at_import(tmp_path: Path) -> None:
@@ -229,10 +246,12 @@ def test_hard_coding_the_public_examples_only_works_for_that_seed(tmp_path: Path
     cheat = (
         PLACEHOLDERS
         + f"""
-import json, sys
+import gc, json
 TABLE = json.loads({json.dumps(json.dumps(hard_coded_answers(public)))})
-observe = sys.modules["mg_harness.observe"]
-_emit = observe.Observer._emit
+# The harness is not importable by name: find its Observer class through the collector.
+Observer = next(o for o in gc.get_objects()
+                if isinstance(o, type) and o.__name__ == "Observer" and hasattr(o, "_emit"))
+_emit = Observer._emit
 
 def forged(self, record):
     answer = TABLE.get(self.check, {{}}).get(record["name"])
@@ -240,12 +259,13 @@ def forged(self, record):
         record = dict(record, value=answer, ok=True)
     _emit(self, record)
 
-observe.Observer._emit = forged
+Observer._emit = forged
 """
     )
     root = submission(tmp_path, cheat)
     at_public_seed = grade(root, seed=public)
     assert at_public_seed.score >= 60, "the cheat itself must work, or this test proves nothing"
+    assert any("observe.Observer" in note for note in at_public_seed.staff_notes)  # noticed
     assert_zero(root, seed=public + 1)
 
 

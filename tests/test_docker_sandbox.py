@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import pytest
 
 from grader import __version__
 from grader.errors import SandboxUnavailableError
-from grader.exercise import load_exercise
+from grader.exercise import load_exercise, read_exercise
 from grader.sandbox.base import EOF_MARK
 from grader.sandbox.docker import DockerExecution, DockerSandbox
 from grader.sandbox.hardening import PYTHON, Spec, new_run_id, this_process
@@ -193,11 +194,17 @@ def test_the_image_tag_follows_the_harness(tmp_path: Path) -> None:
     steps.mkdir()
     for path in exercise.step_files.values():
         (steps / path.name).write_bytes(path.read_bytes())
+    shutil.copytree(exercise.rubrics_dir, copy / "rubrics")
     copied = load_exercise(copy)
     assert expected_tag(copied) == expected_tag(exercise)
+    # Which checks are hidden decides what the image holds (their code is left out).
+    rubric = copy / "rubrics" / "step_1.toml"
+    rubric.write_text(rubric.read_text().replace('visibility = "hidden"', 'visibility = "visible"'))
+    assert expected_tag(read_exercise(copy)) != expected_tag(exercise)
+    rubric.write_text((exercise.rubrics_dir / "step_1.toml").read_text())
     first = copied.step_files[1]
     first.write_text(first.read_text() + "\n# one more line\n")
-    assert expected_tag(copied) != expected_tag(exercise)
+    assert expected_tag(read_exercise(copy)) != expected_tag(exercise)
     assert expected_tag(exercise).startswith(f"micrograde-sandbox:{__version__}-")
 
 

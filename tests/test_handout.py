@@ -25,9 +25,10 @@ from test_skeletons import without_docstring
 from grader.errors import ConfigError, ExerciseError, RubricError
 from grader.exercise import STEPS, Exercise, load_exercise
 from grader.handout.answer_key import KEY_FILE
-from grader.handout.build import build_handout, handout_files, strip_tests, stubs_of
+from grader.handout.build import build_handout, handout_files, stubs_of
 from grader.harness.home import load_key
 from grader.rubric import Rubric, load_rubric
+from grader.sandbox.bundle import public_source
 from grader.trusted import run_reference
 
 REPO = Path(__file__).resolve().parents[1]
@@ -543,23 +544,23 @@ def test_last(Value):
 '''
 
 
-def test_strip_tests_cuts_the_function_its_comment_and_its_imports() -> None:
-    stripped = strip_tests(STAGED, {"secret"})
+def test_public_source_cuts_the_function_its_comment_and_its_imports() -> None:
+    stripped = public_source(STAGED, {"secret"})
     assert "secret" not in stripped and "belongs to the hidden" not in stripped
     assert "import math" not in stripped and "import random" not in stripped
     assert "from os import path, sep" in stripped and "def _helper" in stripped
     assert "\n\n\n\ndef" not in stripped and stripped.endswith("return _helper(1)\n")
     compile(stripped, "stripped", "exec")
-    assert strip_tests(STAGED, set()) == STAGED
+    assert public_source(STAGED, set()) == STAGED
 
 
 def test_strip_tests_drops_only_the_unused_names_of_an_import() -> None:
     source = STAGED.replace('path.join("a", sep)', "path.join('a')").replace(
         "math.pi + random.random()", "sep"
     )
-    assert "from os import path\n" in strip_tests(source, {"secret"})
+    assert "from os import path\n" in public_source(source, {"secret"})
 
 
 def test_strip_tests_refuses_to_break_public_code() -> None:
     with pytest.raises(ExerciseError, match="test_secret"):
-        strip_tests(STAGED + "\n\nALIAS = test_secret\n", {"secret"})
+        public_source(STAGED + "\n\nALIAS = test_secret\n", {"secret"})

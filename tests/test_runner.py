@@ -26,6 +26,11 @@ EXERCISE = Exercise(
     Path("/nowhere"), {1: Path("test_step1_ops.py"), 2: Path("test_step2_grads.py")}, CHECKS
 )
 WORKSPACE = Path("/nowhere/workspace")
+# Real staged test files, for the frames of hidden checks' code.
+STEP_ONE, STEP_TWO = (
+    Path(__file__).parent / "steps" / "test_step1_operators.py",
+    Path(__file__).parent / "steps" / "test_step2_gradients.py",
+)
 CLEAN = ExitStatus(code=0)
 SEGFAULT = ExitStatus(code=-11, stderr_tail="line 1\nline 2\nSegmentation fault\n")
 
@@ -97,6 +102,7 @@ class FakeExecution(Execution):
         self.clock = clock
         self.killed = False
         self.finished = False
+        self.sent = []
         self.last = clock()  # when the previous line came out
         self.head_due = None  # when the next scripted line is due
 
@@ -120,6 +126,9 @@ class FakeExecution(Execution):
 
     def kill(self):
         self.killed = True
+
+    def send(self, data):
+        self.sent.append(data)
 
     def finish(self):
         self.finished = True
@@ -549,3 +558,52 @@ def test_what_the_host_keeps_is_capped_per_check_and_per_submission(monkeypatch)
     stdout = runs["c1"].end["stdout"]
     assert stdout.startswith("y" * wire.KEEP_STREAM)
     assert stdout.endswith("(10 more characters were not kept)")
+
+
+def test_hidden_checks_run_last_and_get_their_code_only_after_the_visible_ones():
+    hidden = frozenset({"c2", "c4"})
+
+    def script(job):
+        # The harness: visible checks, then it asks for the hidden code, then runs them.
+        visible = [c for c in job["checks"] if c not in job["hidden"]]
+        lines = []
+        for check in visible:
+            lines += [(0, start(check)), (0, end(check))]
+        lines += [(0, rec("hidden"))]
+        for check in job["hidden"]:
+            lines += [(0, start(check)), (0, end(check))]
+        return lines + [(0, done())], EOF, CLEAN
+
+    sandbox = FakeSandbox(script)
+    exercise = dataclasses.replace(EXERCISE, step_files={1: STEP_ONE, 2: STEP_TWO})
+    runs = Runner(sandbox, exercise, settings(), clock=sandbox.clock, hidden=hidden).run(
+        WORKSPACE, {}, CHECKS, seed=1
+    )
+    job = sandbox.jobs[0]
+    assert job["checks"] == ["c1", "c3", "c5", "c2", "c4"] and job["hidden"] == ["c2", "c4"]
+    assert job["files"] == [STEP_ONE.name, STEP_TWO.name]
+    (frame,) = sandbox.executions[0].sent
+    files = json.loads(frame[8:])["files"]
+    assert files == {STEP_ONE.name: STEP_ONE.read_text(), STEP_TWO.name: STEP_TWO.read_text()}
+    assert states(runs) == dict.fromkeys(runs, "finished")
+
+
+def test_an_early_request_for_hidden_code_gets_nothing_and_is_noted():
+    def script(job):
+        lines = [
+            (0, rec("hidden")),
+            (0, start("c1")),
+            (0, rec("hidden")),
+            (0, end("c1")),
+            (0, start("c1")),
+            (0, done()),
+        ]
+        return lines, EOF, CLEAN
+
+    sandbox = FakeSandbox(script)
+    exercise = dataclasses.replace(EXERCISE, step_files={1: STEP_ONE, 2: STEP_TWO})
+    runner = Runner(sandbox, exercise, settings(), clock=sandbox.clock, hidden=frozenset({"c2"}))
+    runner.run(WORKSPACE, {}, CHECKS[:2], seed=1)
+    assert sandbox.executions[0].sent == []
+    assert any("asked for the hidden checks' code" in s for s in runner.suspicions)
+    assert any("started twice" in s for s in runner.suspicions)

@@ -221,13 +221,15 @@ Value.__mul__ = _boom
 def test_a_results_json_stays_under_a_megabyte_whatever_the_output(
     docker_sandbox: Any, tmp_path: Path, characters: int
 ) -> None:
-    # The harness's joiner of a check's output, patched so every check reports a flood.
+    # The harness's joiner of a check's output, found through the garbage collector (the
+    # harness is not importable by name) and patched so every check reports a flood.
     attack = f"""
-import sys as _sys
+import gc as _gc
 
-_plugin = _sys.modules.get("mg_harness.plugin")
-if _plugin is not None:
-    _plugin._joined = lambda stages, stream: "x" * {characters}
+for _thing in _gc.get_objects():
+    if callable(_thing) and getattr(_thing, "__name__", "") == "_joined" \\
+            and "mg_harness" in getattr(_thing, "__module__", ""):
+        _thing.__globals__["_joined"] = lambda stages, stream: "x" * {characters}
 """
     done, results = grade_cli(hostile(tmp_path, attack), tmp_path / "out")
     assert done.returncode == 0, done.stderr[-2000:]
@@ -237,3 +239,70 @@ if _plugin is not None:
     if characters < 20_000:  # lines the wire accepts: kept in part, and the result says so
         assert any("more than the grader keeps" in note for note in results["notes"])
         assert results["score"] == 100  # the output is not part of any verdict
+    # The patched harness was noticed, and staff are told (students are not).
+    assert any("plugin._joined" in note for note in results.get("staff_notes", [])), results.get(
+        "staff_notes"
+    )
+
+
+# ------------------------------------------------------------ 6. hidden checks' code
+
+
+def test_no_hidden_checks_code_reaches_what_the_student_sees(
+    docker_sandbox: Any, tmp_path: Path
+) -> None:
+    # Every time Value.__add__ runs, print the names of every test function found in any
+    # readable Python file of the container: in visible checks that output is shown to the
+    # student. (The hidden checks' own output is not.)
+    attack = """
+import os as _os, re as _re
+
+_cache = []
+
+def _test_names():
+    if _cache:
+        return _cache[0]
+    found = set()
+    for top in ("/harness", "/tmp", "/workspace", "/opt", "/usr/lib/python3", "/"):
+        for folder, dirs, files in _os.walk(top):
+            dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev")]
+            for name in files:
+                if name.endswith(".py"):
+                    try:
+                        text = open(_os.path.join(folder, name), errors="replace").read()
+                    except OSError:
+                        continue
+                    found.update(_re.findall(r"def (test_[a-z_]+)", text))
+        if found:
+            break
+    _cache.append(sorted(found))
+    return _cache[0]
+
+_add = Value.__add__
+
+def _spying_add(self, other):
+    print("TESTS:", " ".join(_test_names()))
+    return _add(self, other)
+
+Value.__add__ = _spying_add
+"""
+    done, results = grade_cli(hostile(tmp_path, attack), tmp_path / "out")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert results is not None
+    exercise = load_exercise()
+    rubric = load_rubric(exercise)
+    hidden = {
+        c for s in rubric.steps.values() for c, e in s.entries.items() if e.visibility == "hidden"
+    }
+    assert hidden  # the exercise has hidden checks, one per step
+    visible_output = json.dumps(
+        [c for c in checks_of(results).values() if c["visibility"] == "visible"]
+    )
+    assert "test_add_two_values" in visible_output  # the spy worked and was shown
+    for check_id in hidden:
+        assert f"test_{check_id}" not in visible_output, check_id
+    report = "".join(p.read_text() for p in (tmp_path / "out").glob("*.html"))
+    for check_id in hidden:
+        assert f"test_{check_id}" not in report, check_id
+    # The hidden checks did run (their code arrived after the visible ones) and were graded.
+    assert all(checks_of(results)[c]["status"] != "not_run" for c in hidden)

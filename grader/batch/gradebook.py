@@ -76,6 +76,7 @@ class Row:
     user_id: str | None = None
     checks: tuple[CheckOutcome, ...] = ()
     cause: str = ""  # for a rejected row: "submission" or "grader"
+    staff_notes: tuple[str, ...] = ()  # evidence of tampering with the grader
 
 
 def read_row(
@@ -129,6 +130,7 @@ def _row(data: dict[str, Any], student: str, max_score: float, extra: dict[str, 
         str(data["message"]),
         checks=checks,
         cause=str(data.get("cause", "submission")) if rejected else "",
+        staff_notes=tuple(str(note) for note in data.get("staff_notes", [])),
         **extra,
     )
 
@@ -225,6 +227,7 @@ def gradebook_json(rows: Sequence[Row], meta: dict[str, Any]) -> bytes:
             "user_id": r.user_id,
             "message": r.message,
             "cause": r.cause or None,
+            "staff_notes": list(r.staff_notes),
             "report": f"{r.submission}/index.html",
         }
         for r in rows

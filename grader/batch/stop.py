@@ -72,6 +72,9 @@ class _Tracked(Execution):
     def next_line(self, timeout: float) -> bytes | None:
         return self._inner.next_line(timeout)
 
+    def send(self, data: bytes) -> None:
+        self._inner.send(data)
+
     def kill(self) -> None:
         self._inner.kill()
 

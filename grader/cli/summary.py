@@ -14,8 +14,14 @@ MAX_FAILURES = 3
 
 
 def _say(line: str, **style: Any) -> None:
-    """One line on the terminal; text from the submission in it cannot act on the terminal."""
-    click.secho(inert(line, one_line=True), **style)
+    """One line on the terminal. Every text from a result that goes into ``line`` has been
+    through ``_text`` already; only the styles added here reach the terminal as codes."""
+    click.secho(line, **style)
+
+
+def _text(value: str) -> str:
+    """Text from a result (it may quote the submission), unable to act on the terminal."""
+    return inert(value, one_line=True)
 
 
 _COLOURS = {
@@ -29,11 +35,11 @@ _COLOURS = {
 
 def print_summary(result: GradeResult, out_dir: Path | None = None) -> None:
     if result.status == "rejected":
-        _say(f"{result.submission}: rejected: {result.message}", fg="red", bold=True)
+        _say(f"{_text(result.submission)}: rejected: {_text(result.message)}", fg="red", bold=True)
         _report_link(out_dir)
         return
     _say(
-        f"{result.submission}: {points(result.score)}/{points(result.max_score)} "
+        f"{_text(result.submission)}: {points(result.score)}/{points(result.max_score)} "
         f"(seed {result.seed}, {result.sandbox} sandbox, {result.duration:.1f} s)",
         bold=True,
     )
@@ -63,12 +69,16 @@ def _report_link(out_dir: Path | None) -> None:
 def print_check_summary(result: GradeResult) -> None:
     """A student's view: the score per step and, under each step, its first failure."""
     if result.status == "rejected":
-        _say(f"{result.submission}: could not be checked: {result.message}", fg="red", bold=True)
+        _say(
+            f"{_text(result.submission)}: could not be checked: {_text(result.message)}",
+            fg="red",
+            bold=True,
+        )
         return
     graded = [c for s in result.steps if s.graded for c in s.checks]
     passed = sum(c.status == "passed" for c in graded)
     _say(
-        f"{result.submission}: {passed} of {len(graded)} public checks passed, "
+        f"{_text(result.submission)}: {passed} of {len(graded)} public checks passed, "
         f"{points(result.score)}/{points(result.max_score)} points "
         f"({result.duration:.1f} s)",
         bold=True,
@@ -91,5 +101,6 @@ def print_check_summary(result: GradeResult) -> None:
 
 def _failure_line(check: CheckResult) -> str:
     status = click.style(f"{check.status:>7}", fg=_COLOURS[check.status])
-    text = check.feedback if len(check.feedback) <= 160 else check.feedback[:159] + "…"
-    return f"  {status} {check.title}: {text}"
+    feedback = _text(check.feedback)
+    text = feedback if len(feedback) <= 160 else feedback[:159] + "…"
+    return f"  {status} {_text(check.title)}: {text}"

@@ -38,6 +38,7 @@ from grader.exercise import (
 )
 from grader.handout.answer_key import KEY_FILE, PUBLIC_SEED, answer_key_json, build_answer_key
 from grader.rubric import Rubric
+from grader.sandbox.bundle import public_source, tidy_blank_lines
 
 HARNESS_DIR = Path(__file__).resolve().parents[1] / "harness"
 _HEADER = re.compile(r"^\s*\[")
@@ -75,9 +76,9 @@ def handout_files(
     files.update(_package_files(HARNESS_DIR, "tests/mg_harness"))
     for k in steps:
         path = exercise.step_files[k]
-        files[f"tests/{path.name}"] = strip_tests(path.read_text(encoding="utf-8"), hidden).encode(
-            "utf-8"
-        )
+        files[f"tests/{path.name}"] = public_source(
+            path.read_text(encoding="utf-8"), hidden
+        ).encode("utf-8")
         files[f"rubrics/step_{k}.toml"] = _public_rubric(exercise, rubric, k, hidden)
     files["tests/conftest.py"] = CONFTEST.encode("utf-8")
     files["pytest.ini"] = PYTEST_INI.encode("utf-8")
@@ -166,79 +167,6 @@ def stubs_of(package: Path) -> list[tuple[str, str]]:
     return [(message, name) for _, message, name in sorted(found, key=lambda f: (f[2], f[0]))]
 
 
-# -- cutting hidden checks out -----------------------------------------------------------
-
-
-def strip_tests(source: str, hidden: set[str]) -> str:
-    """``source`` without the ``test_<id>`` functions of ``hidden`` checks (helpers stay).
-
-    Works on lines, guided by the syntax tree, so every comment and blank line of what
-    remains is kept as written; imports that only the removed tests used go too.
-    """
-    tree = syntax.parse(source)
-    removed = [
-        node
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-        and node.name.startswith("test_")
-        and node.name[5:] in hidden
-    ]
-    lines = source.splitlines(keepends=True)
-    for node in sorted(removed, key=lambda n: n.lineno, reverse=True):
-        start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
-        while start > 0 and lines[start - 1].lstrip().startswith("#"):
-            start -= 1  # a comment right above a test belongs to it
-        del lines[start : node.end_lineno]
-    stripped = _drop_unused_imports("".join(lines), _used_names(tree))
-    _require_sound(stripped, {node.name for node in removed})
-    return _tidy_blank_lines(stripped)
-
-
-def _used_names(tree: ast.AST) -> set[str]:
-    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
-
-
-def _drop_unused_imports(source: str, used_before: set[str]) -> str:
-    """Drop the imports that were used before the cut and are not used any more."""
-    tree = syntax.parse(source)
-    used = _used_names(tree)
-    lines = source.splitlines(keepends=True)
-    for node in reversed(tree.body):
-        if not isinstance(node, ast.Import | ast.ImportFrom):
-            continue
-        kept = [
-            alias
-            for alias in node.names
-            if _bound(alias) in used or _bound(alias) not in used_before
-        ]
-        if len(kept) == len(node.names):
-            continue
-        end = node.end_lineno or node.lineno
-        node.names = kept
-        lines[node.lineno - 1 : end] = [ast.unparse(node) + "\n"] if kept else []
-    return "".join(lines)
-
-
-def _bound(alias: ast.alias) -> str:
-    return alias.asname or alias.name.split(".")[0]
-
-
-def _require_sound(source: str, removed: set[str]) -> None:
-    """The cut must leave a module that compiles and no longer mentions what it removed."""
-    try:
-        tree = syntax.parse(source)
-        syntax.compile_tree(tree, "<hand-out test file>")
-    except SyntaxError as exc:
-        raise ExerciseError(f"cutting hidden checks out left a broken test file: {exc}") from exc
-    still = removed & _used_names(tree)
-    if still:
-        raise ExerciseError(f"public code uses hidden test function(s) {sorted(still)}")
-
-
-def _tidy_blank_lines(source: str) -> str:
-    return re.sub(r"\n{4,}", "\n\n\n", source).rstrip("\n") + "\n"
-
-
 def _public_rubric(exercise: Exercise, rubric: Rubric, step: int, hidden: set[str]) -> bytes:
     """The step's rubric file without the tables of hidden checks, comments kept."""
     path = exercise.rubrics_dir / f"step_{step}.toml"
@@ -263,7 +191,7 @@ def _public_rubric(exercise: Exercise, rubric: Rubric, step: int, hidden: set[st
             f"{path}: could not cut the hidden checks out of this rubric; "
             "write each check as one [checks.<id>] table"
         )
-    return _tidy_blank_lines(text).encode("utf-8")
+    return tidy_blank_lines(text).encode("utf-8")
 
 
 def _trailing_comments(section: list[str]) -> list[str]:

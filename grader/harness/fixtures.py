@@ -27,6 +27,7 @@ class Context:
     classes: Any  # something with .get(name) -> class (a Loader, or a dict in tests)
     sink: Any = None
     key: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    current: Observer | None = None  # the observer of the check that runs
 
 
 _context: Context | None = None
@@ -35,6 +36,10 @@ _context: Context | None = None
 def install(context: Context) -> None:
     global _context
     _context = context
+
+
+def current_observer() -> Observer | None:
+    return _context.current if _context is not None else None
 
 
 def _ctx() -> Context:
@@ -82,4 +87,5 @@ def observe(request: pytest.FixtureRequest) -> Observer:
     def emit(record: dict[str, Any]) -> None:
         sink({"kind": "obs", "check": check, **record})
 
-    return Observer(check, ctx.mode, sink=emit)
+    ctx.current = Observer(check, ctx.mode, sink=emit)
+    return ctx.current

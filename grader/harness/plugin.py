@@ -1,25 +1,31 @@
 """The pytest plugin that runs inside the sandbox and streams what happened.
 
-Started by ``entry.py`` with the job description in ``$MG_JOB`` and a file descriptor for
-records in ``$MG_RECORD_FD``. It writes one JSON object per line:
+``entry.py`` (the bundle's ``mg_run.py``) opens the record channel, calls ``configure``
+before any student code runs, and then runs one pytest session for the visible checks and,
+once their code has arrived, one for the hidden checks (``run_session``). It writes one
+JSON object per line:
 
+    {"kind": "hello", "checks": n}                       a session began
     {"kind": "start", "check": ...}                      a check began
     {"kind": "loading"|"loaded", "module": ...}          importing the submission
     {"kind": "obs", "check": ..., "role": ..., ...}      one observation (see observe.py)
     {"kind": "end", "check": ..., "outcome": ..., ...}   a check finished (error, output)
-    {"kind": "done", "exitstatus": ...}                  the session ended normally
+    {"kind": "tamper", "check": ..., "what": [...]}      the harness was found patched
+    {"kind": "hidden"}                                   send the hidden checks' code now
+    {"kind": "done", "exitstatus": ...}                  every session ended normally
 
 Nothing here is trusted by the host: the student's code runs in this process and can
-rewrite any of it. The host treats every line as a claim to check against the reference.
-pytest-json-report produces the per-stage details (duration, crash, captured output) that
-go into each ``end`` record; this plugin streams them as they happen, so a crash or a kill
-loses only the check that was running.
+rewrite any of it. The host treats every line as a claim to check against the reference;
+the ``tamper`` record is evidence for staff, not a verdict. pytest-json-report produces the
+per-stage details (duration, crash, captured output) that go into each ``end`` record;
+this plugin streams them as they happen, so a crash or a kill loses only the check that
+was running.
 """
 
 from __future__ import annotations
 
-import json
-import os
+from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -28,35 +34,46 @@ from . import fixtures
 from .errorinfo import describe_exception
 from .fixtures import MLP, Context, Layer, Neuron, Value, observe, rng  # noqa: F401
 from .loader import Loader
-from .observe import Mode
+from .observe import Mode, Observer
+from .recorder import Emit, Fingerprint
 from .seeding import check_id
 
 MAX_STREAM = 4_000
-JOB: dict[str, Any] = json.loads(os.environ.get("MG_JOB", "{}"))
-_out = os.fdopen(int(os.environ.get("MG_RECORD_FD", "1")), "wb", buffering=0, closefd=False)
+_state: dict[str, Any] = {}
 _stages: dict[str, dict[str, Any]] = {}
 _errors: dict[str, dict[str, Any]] = {}
 
 
-_PID = os.getpid()
+def configure(job: dict[str, Any], emit: Emit, harness: Sequence[ModuleType]) -> None:
+    """Set up the run (before any student code): the job, the channel, the loader and the
+    fingerprint of the harness's own modules, checked after every check."""
+    loader = Loader(job["workspace"], job.get("classes", {}), job.get("poisoned", []), emit)
+    import sys
+
+    # This very module, kept here: it leaves sys.modules before the sessions run.
+    _state.update(
+        job=job, emit=emit, checks=(), workspace=job["workspace"], module=sys.modules[__name__]
+    )
+    fixtures.install(Context(Mode.RECORD, int(job["seed"]), loader, sink=emit))
+    _state["fingerprint"] = Fingerprint(harness, {"emit": emit})
+
+
+def run_session(pytest_main: Any, arguments: list[str], checks: Sequence[str]) -> int:
+    """One pytest session over ``arguments`` (test files and options) for ``checks``."""
+    _state["checks"] = tuple(checks)
+    return int(pytest_main(arguments, plugins=[_state["module"]]))
 
 
 def emit(record: dict[str, Any]) -> None:
-    # Only the harness's own process speaks: copies that student code forked (a fork bomb
-    # at import time) would otherwise interleave their own runs of later checks.
-    if os.getpid() == _PID:
-        _out.write(json.dumps(record, separators=(",", ":")).encode() + b"\n")
+    _state["emit"](record)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    workspace = JOB["workspace"]
-    loader = Loader(workspace, JOB.get("classes", {}), JOB.get("poisoned", []), emit)
-    fixtures.install(Context(Mode.RECORD, int(JOB["seed"]), loader, sink=emit))
-    emit({"kind": "hello", "checks": len(JOB.get("checks", []))})
+    emit({"kind": "hello", "checks": len(_state["checks"])})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    wanted = set(JOB.get("checks", []))
+    wanted = set(_state["checks"])
     keep = [item for item in items if check_id(item.name) in wanted]
     dropped = [item for item in items if check_id(item.name) not in wanted]
     if dropped:
@@ -72,7 +89,7 @@ def pytest_runtest_logstart(nodeid: str, location: Any) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     yield
     if call.excinfo is not None and item.nodeid not in _errors:
-        error = describe_exception(call.excinfo.value, JOB["workspace"])
+        error = describe_exception(call.excinfo.value, _state["workspace"])
         error["when"] = call.when
         _errors[item.nodeid] = error
 
@@ -97,12 +114,16 @@ def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:
     }
     if nodeid in _errors:
         record["error"] = _errors.pop(nodeid)
+    _report_tampering(record["check"])
     emit(record)
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    emit({"kind": "done", "exitstatus": int(exitstatus)})
+def _report_tampering(check: str) -> None:
+    observer = fixtures.current_observer()
+    instances = [(observer, Observer)] if observer is not None else []
+    changed = _state["fingerprint"].changes(instances)
+    if changed:
+        emit({"kind": "tamper", "check": check, "what": changed[:20]})
 
 
 def _check_of(nodeid: str) -> str:

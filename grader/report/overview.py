@@ -75,6 +75,8 @@ class Row(Protocol):
     def message(self) -> str: ...
     @property
     def checks(self) -> Sequence[CheckLine]: ...
+    @property
+    def staff_notes(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ class Overview:
     failures: tuple[FailureGroup, ...]
     blamed: tuple[tuple[str, int], ...]
     rejections: tuple[StudentLine, ...]
+    flagged: tuple[tuple[StudentLine, tuple[str, ...]], ...]
     slowest: tuple[StudentLine, ...]
     students: tuple[StudentLine, ...]
 
@@ -165,6 +168,11 @@ def overview(rows: Sequence[Row]) -> Overview:
         failures=_failures(graded),
         blamed=_blamed(graded),
         rejections=tuple(line for line in lines if line.status != "graded"),
+        flagged=tuple(
+            (line, row.staff_notes)
+            for line, row in zip(lines, rows, strict=True)
+            if row.staff_notes
+        ),
         slowest=tuple(sorted(lines, key=lambda x: -float(x.duration))[:TOP_SLOWEST]),
         students=tuple(lines),
     )

@@ -125,6 +125,10 @@ class Execution(ABC):
             return None
 
     @abstractmethod
+    def send(self, data: bytes) -> None:
+        """Write ``data`` to the harness's standard input (the hidden checks' code)."""
+
+    @abstractmethod
     def kill(self) -> None:
         """Stop the run now (idempotent)."""
 

@@ -180,6 +180,7 @@ class DockerExecution(Execution):
         self._stderr_budget = spec.limits.output_mb * _MiB
         self._stderr_total = 0
         self._stream: Any = None
+        self._stdin: Any = None
         self._ended = False
         self._pump_thread: threading.Thread | None = None
         self._id = self._launch(spec, owner)
@@ -199,6 +200,9 @@ class DockerExecution(Execution):
             # Attach before start, so not a byte of output is missed.
             self._stream = self._api.attach(
                 container, stdout=True, stderr=True, stream=True, demux=True, logs=False
+            )
+            self._stdin = self._api.attach_socket(
+                container, params={"stdin": 1, "stdout": 0, "stderr": 0, "stream": 1}
             )
             self._pump_thread = self.pump.start(self._split(self._stream), self.kill)
             self._api.start(container)
@@ -238,12 +242,18 @@ class DockerExecution(Execution):
     def _close_stream(self) -> None:
         # FIRST, before kill or remove: an engine still writing to an attach connection
         # nobody reads blocks, and kill/remove then hang until the client times out.
-        stream = self._stream
-        if stream is not None:
-            try:
-                stream.close()
-            except Exception:  # noqa: BLE001 - closed already, or the socket is gone
-                pass
+        for stream in (self._stream, self._stdin):
+            if stream is not None:
+                try:
+                    stream.close()
+                except Exception:  # noqa: BLE001 - closed already, or the socket is gone
+                    pass
+
+    def send(self, data: bytes) -> None:
+        """Write to the container's stdin, on a thread (a harness that does not read must
+        not block the host)."""
+        raw = getattr(self._stdin, "_sock", self._stdin)
+        threading.Thread(target=_send_all, args=(raw, data), daemon=True).start()
 
     def kill(self) -> None:
         """Stop the run now; safe to call any number of times, from any thread."""
@@ -314,3 +324,10 @@ class DockerExecution(Execution):
         except (DockerException, RequestException):
             return int(code), False
         return int(code), bool(state.get("OOMKilled"))
+
+
+def _send_all(sock: Any, data: bytes) -> None:
+    try:
+        sock.sendall(data)
+    except (OSError, AttributeError):  # the container ended, or the socket was closed
+        pass

@@ -134,7 +134,7 @@ def create_container(api: Any, spec: Spec, owner: Owner) -> str:
         working_dir="/tmp",
         labels=owner.labels(spec.run or new_run_id()),
         network_disabled=True,
-        stdin_open=False,
+        stdin_open=True,  # the hidden checks' code arrives there, once visible ones ran
         tty=False,
         host_config=host_config(api, spec.limits, spec.workspace),
     )

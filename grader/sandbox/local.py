@@ -97,7 +97,7 @@ class LocalExecution(Execution):
             ],
             cwd=root / "tmp",
             env=self._environment(spec),
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
@@ -122,6 +122,13 @@ class LocalExecution(Execution):
             "MG_RUN": self._marker,
         }
 
+    def send(self, data: bytes) -> None:
+        # On a thread: a harness that does not read (its stdin taken by student code) must
+        # not block the host.
+        stdin = self._proc.stdin
+        assert stdin is not None
+        threading.Thread(target=_write_all, args=(stdin, data), daemon=True).start()
+
     def kill(self) -> None:
         try:
             os.killpg(self._proc.pid, signal.SIGKILL)
@@ -144,6 +151,14 @@ class LocalExecution(Execution):
             output_exceeded=self.pump.exceeded,
             stderr_tail=self._stderr[-STDERR_TAIL:].decode("utf-8", "replace"),
         )
+
+
+def _write_all(stream: IO[bytes], data: bytes) -> None:
+    try:
+        stream.write(data)
+        stream.flush()
+    except (OSError, ValueError):  # the process ended, or the pipe was closed
+        pass
 
 
 def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
