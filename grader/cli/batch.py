@@ -54,6 +54,14 @@ def _cores() -> int:
     show_default="CPU cores",
     help="Submissions graded at the same time.",
 )
+@click.option(
+    "--overrides",
+    "overrides",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Grades set by hand (student,check,points,reason), checked before grading starts. "
+    "Default: overrides.csv beside SUBMISSIONS, when there is one.",
+)
 @sandbox_option
 @steps_option
 @seed_option(
@@ -69,6 +77,7 @@ def batch(
     steps_text: str | None,
     seed: int | None,
     settings_path: Path | None,
+    overrides: Path | None,
 ) -> None:
     """Grade a class: SUBMISSIONS is a folder (or .zip) with one entry per student.
 
@@ -76,7 +85,7 @@ def batch(
     Rerunning the same command resumes: only new or changed submissions are graded again.
     """
     steps = parse_steps(steps_text)
-    request = BatchRequest(submissions, out_dir, jobs, seed, steps)
+    request = BatchRequest(submissions, out_dir, jobs, seed, steps, overrides)
     progress = BarProgress() if sys.stdout.isatty() else LineProgress()
     with grading(sandbox, settings_path) as setup:
         wrapped = stoppable(setup.sandbox)
@@ -143,6 +152,11 @@ def _report(summary: BatchSummary, jobs: int) -> int:
         f"(seed {summary.seed}, {jobs} jobs)"
     )
     click.echo(f"gradebook: {out / 'gradebook.csv'}")
+    click.echo(f"for the students: {out / 'students'} (one folder and one zip each)")
+    if summary.overrides is not None:
+        click.echo(f"overrides: {summary.overrides}")
+    for warning in summary.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
     click.echo(f"overview: {(out / 'index.html').resolve().as_uri()}")
     if summary.retry:
         click.secho(
