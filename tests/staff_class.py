@@ -12,6 +12,7 @@ plain entry, so the exports have ids to match.
 
 from __future__ import annotations
 
+import functools
 import zlib
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from grader.batch.stop import stoppable
 from grader.exercise import STEPS, load_exercise
 from grader.models import CheckResult, GradeResult, StepResult
 from grader.pipeline import GradeRequest
-from grader.rubric import load_rubric
+from grader.rubric import Rubric, load_rubric
 from grader.sandbox.local import LocalSandbox
 from grader.settings import load_settings
 
@@ -57,6 +58,11 @@ def build_class(root: Path) -> Path:
     return root
 
 
+@functools.cache
+def _rubric() -> Rubric:
+    return load_rubric(load_exercise())
+
+
 def canary(student: str, check: str, what: str) -> str:
     return f"{CANARY}-{zlib.crc32(f'{student}/{check}/{what}'.encode()):08x}"
 
@@ -83,7 +89,7 @@ def _hidden_details(student: str, cid: str) -> dict[str, Any]:
 
 
 def _check(student: str, index: int, step: int, cid: str) -> CheckResult:
-    entry = load_rubric(load_exercise()).entry(step, cid)
+    entry = _rubric().entry(step, cid)
     every = FAILING_EVERY.get(student, 4)
     hidden = entry.visibility == "hidden"
     # Hidden checks pass and fail in turn, each student differently; visible ones by pattern.
@@ -118,7 +124,7 @@ def _check(student: str, index: int, step: int, cid: str) -> CheckResult:
 
 def fake_grade(request: GradeRequest, **_: Any) -> GradeResult:
     """A result with the student's pattern of failures and canaries in the hidden checks."""
-    exercise, rubric = load_exercise(), load_rubric(load_exercise())
+    exercise, rubric = load_exercise(), _rubric()
     student = request.name or ""
     ids = [(c.step, c.id) for c in exercise.steps_checks(STEPS)]
     steps = tuple(

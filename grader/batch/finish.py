@@ -57,13 +57,20 @@ def finish_class(
     info: ClassInfo,
     overrides: Mapping[str, tuple[Override, ...]],
     contents: Mapping[str, str],
-    links: Sequence[tuple[str, str]] = (),
+    similarity: Sequence[Path] | None = None,
 ) -> Finished:
-    """Write every student's folder, the gradebooks and the overview page.
+    """Write every student's folder, the gradebooks, the overview page and, when
+    ``similarity`` is not None, the similarity screening (with those reference sources).
 
-    ``contents``: each student's content digest (the version overrides belong to);
-    ``links``: extra pages for the overview to link to, as (file name, label).
+    ``contents``: each student's content digest (the version overrides and the similarity
+    cache belong to). The submissions' files must still be there for the screening.
     """
+    links = []
+    if similarity is not None:
+        from grader.batch.similarity import PAGE, screen_class
+
+        screen_class(submissions, info.exercise, info.out_dir, contents, similarity)
+        links.append((PAGE, "Similarity screening: the most similar pairs of submissions"))
     rows, warnings = [], []
     for submission in submissions:
         row = _student_row(submission, info, overrides.get(submission.student, ()), contents)

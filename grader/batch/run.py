@@ -41,6 +41,7 @@ from grader.batch.keys import (
 from grader.batch.lms import Submission, discover
 from grader.batch.overrides import FILE_NAME as OVERRIDES_FILE
 from grader.batch.overrides import Override, read_overrides
+from grader.batch.similarity import require_copydetect
 from grader.batch.stop import StoppableSandbox
 from grader.errors import ConfigError, GraderError, SandboxError
 from grader.exercise import STEPS, Exercise
@@ -65,6 +66,8 @@ class BatchRequest:
     steps: tuple[int, ...] = STEPS
     # Staff overrides; None: the overrides.csv beside the class folder, when there is one.
     overrides: Path | None = None
+    # Similarity screening: None for none, else the reference sources to compare with too.
+    similarity: tuple[Path, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ class BatchSummary:
     stopped: str | None = None  # why the batch gave up (the sandbox kept failing)
     overrides: Path | None = None  # the overrides file that was read
     warnings: tuple[str, ...] = ()  # overrides that were not applied, and why
+    similarity: bool = False  # similarity.csv and similarity.html were written
 
     @property
     def complete(self) -> bool:
@@ -128,6 +132,8 @@ def run_batch(
     progress: Progress,
 ) -> BatchSummary:
     """Grade what is not graded yet, then write the gradebooks and the overview page."""
+    if request.similarity is not None:
+        require_copydetect()  # before grading, not after an hour of it
     with class_folder(request.submissions) as folder:
         _check_out_dir(folder, request.out_dir)
         submissions = discover(folder)
@@ -156,23 +162,25 @@ def run_batch(
         progress.planned(len(todo), len(submissions) - len(todo), reasons)
         pool = _Pool(ctx, max(request.jobs, 1), progress)
         pool.run(todo)
-    summary = BatchSummary(
-        request.out_dir,
-        seed,
-        len(submissions),
-        len(submissions) - len(todo),
-        pool.graded,
-        retry=pool.retry,
-        interrupted=pool.interrupted,
-        stopped=pool.stopped,
-        overrides=overrides_file,
-    )
-    if not summary.complete:
-        return summary
-    info = ClassInfo(exercise, rubric, request.out_dir, request.steps, seed, sandbox.name)
-    finished = finish_class(submissions, info, overrides, contents)
+        summary = BatchSummary(
+            request.out_dir,
+            seed,
+            len(submissions),
+            len(submissions) - len(todo),
+            pool.graded,
+            retry=pool.retry,
+            interrupted=pool.interrupted,
+            stopped=pool.stopped,
+            overrides=overrides_file,
+        )
+        if not summary.complete:
+            return summary
+        # Still inside the class folder: similarity screening reads the submissions again.
+        info = ClassInfo(exercise, rubric, request.out_dir, request.steps, seed, sandbox.name)
+        finished = finish_class(submissions, info, overrides, contents, request.similarity)
     rejected = sum(r.status != "graded" for r in finished.rows)
-    return replace(summary, rejected=rejected, warnings=finished.warnings)
+    screened = request.similarity is not None
+    return replace(summary, rejected=rejected, warnings=finished.warnings, similarity=screened)
 
 
 def overrides_path(request: BatchRequest) -> Path | None:
