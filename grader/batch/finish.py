@@ -23,7 +23,7 @@ from grader.batch.lms import Submission
 from grader.batch.overrides import Override, Settled, apply, settle
 from grader.batch.students import write_student_folder
 from grader.exercise import Exercise
-from grader.models import result_from_json
+from grader.models import printable, result_from_json
 from grader.report.overview import render_overview
 from grader.rubric import Rubric
 
@@ -94,7 +94,8 @@ def _student_row(
         "platform": submission.platform,
         "user_id": submission.user_id,
     }
-    downloads = tuple(part.path.name for part in submission.parts)
+    # File names read from disk may not be UTF-8: the gradebook must stay writable.
+    downloads = tuple(printable(part.path.name) for part in submission.parts)
     try:
         result = result_from_json(json.loads((folder / "results.json").read_text("utf-8")))
     except _UNREADABLE:
