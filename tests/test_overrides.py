@@ -136,3 +136,10 @@ def test_a_bad_overrides_file_stops_the_batch_before_grading(
         run_class(build_class(tmp_path / "class"), tmp_path / "out", overrides=bad)
     assert not list((tmp_path / "out").glob("*/results.json"))
     shutil.rmtree(tmp_path / "out", ignore_errors=True)
+
+
+def test_a_reason_may_span_lines_and_line_numbers_stay_right(tmp_path: Path) -> None:
+    path = tmp_path / "overrides.csv"
+    path.write_text('student,check,points,reason\nalice,total,5,"two\nlines"\nghost,total,1,x\n')
+    with pytest.raises(ConfigError, match="line 4: no student 'ghost'"):
+        read_overrides(path, {"alice"}, {})

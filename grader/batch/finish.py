@@ -100,7 +100,12 @@ def _student_row(
         result = result_from_json(json.loads((folder / "results.json").read_text("utf-8")))
     except _UNREADABLE:
         row = read_row(folder, submission.student, max_score=info.total, **extra)
-        return replace(row, downloads=downloads)
+        waiting = tuple(
+            f"override not applied: {o.describe()}: this submission has no result yet "
+            "(rerun the batch)"
+            for o in overrides
+        )
+        return replace(row, downloads=downloads, overrides=waiting)
     settled = Settled()
     if overrides:
         settled = settle(overrides, folder, contents.get(submission.student, ""))

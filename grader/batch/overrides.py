@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import json
 import math
 from collections.abc import Collection, Mapping, Sequence
@@ -77,11 +78,13 @@ def read_overrides(
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"cannot read the overrides file {path}: {error}") from None
-    rows = list(csv.reader(text.splitlines()))
-    if not rows or tuple(cell.strip().lower() for cell in rows[0]) != HEADER:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, [])
+    if tuple(cell.strip().lower() for cell in header) != HEADER:
         raise ConfigError(f"{path}, line 1: the header must be {','.join(HEADER)}")
     found: dict[tuple[str, str], Override] = {}
-    for number, cells in enumerate(rows[1:], start=2):
+    for cells in reader:
+        number = reader.line_num  # a reason may hold a line break: count the file's lines
         if not any(cell.strip() for cell in cells):
             continue
         override = _parse(cells, (path.name, number), students, checks)
