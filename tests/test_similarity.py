@@ -1,7 +1,8 @@
 """Similarity screening (copydetect) on a fixed corpus committed with the test
 (tests/data/similarity/class): four honest solutions written independently, a renamed copy
-of one (chen_c -> evans_copy_renamed), a copy of another with its methods and classes
-reordered (dubois_d -> fong_copy_reordered), and three untouched skeletons."""
+of one (chen_c -> evans_copy_renamed: every name, ``self`` too, with comments and quotes
+changed), a copy of another with its methods and classes reordered (dubois_d ->
+fong_copy_reordered), and three untouched skeletons."""
 
 from __future__ import annotations
 
@@ -40,6 +41,11 @@ def test_the_copies_rank_above_every_honest_pair(ranked: list[similarity.Pair]) 
     honest = [p for p in ranked if (p.a, p.b) not in COPIES]
     assert honest, "honest solutions share some code: the corpus must show it"
     assert min(p.score for p in ranked[:2]) > max(p.score for p in honest)
+
+
+def test_the_renamed_copy_renamed_self_too() -> None:
+    copy = (CORPUS / "evans_copy_renamed.py").read_text()
+    assert "self" not in copy and "this.grad" in copy
 
 
 def test_untouched_skeletons_do_not_match(ranked: list[similarity.Pair]) -> None:

@@ -3,7 +3,8 @@
 Built on copydetect (MIT), which turns code into fingerprints the way MOSS does (Schleimer,
 Wilkerson and Aiken's winnowing): the code is tokenized with names, strings and comments
 taken out, so renaming and reformatting change nothing, and every run of k tokens is
-hashed. It is an optional extra (``pip install 'micrograde[similarity]'``).
+hashed (micrograde spells ``self`` as an ordinary name first, see ``as_names``). It is
+an optional extra (``pip install 'micrograde[similarity]'``).
 
     each submission --intake--> its Python source (a notebook's code cells too)
         --copydetect's tokenizer--> cached in <student>/.similarity.json with its content key
@@ -28,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -56,6 +58,7 @@ COMMON_FLOOR = 10
 # Scores are shares of the smaller submission's fingerprints, but never of fewer than this:
 # a nearly empty submission must not score 1 for its three lines.
 MIN_FINGERPRINTS = 40
+_SELF = re.compile(r"\bself\b")
 
 
 @dataclass(frozen=True)
@@ -111,8 +114,18 @@ def source_text(path: Path) -> str | None:
     return "\n\n".join(text for text in texts if text.strip())
 
 
+def as_names(raw: str) -> str:
+    """``raw`` with ``self`` spelt as an ordinary name, of the same length.
+
+    copydetect's tokenizer (pygments) keeps ``self`` as a keyword while every other name
+    becomes one symbol, so a copy that renamed ``self`` would look like new code. The same
+    length keeps every position valid in the original text, which is what the page shows.
+    """
+    return _SELF.sub("_slf", raw)
+
+
 def tokenized(name: str, raw: str) -> Document:
-    filtered, _ = _copydetect().utils.filter_code(raw, f"{name}.py")
+    filtered, _ = _copydetect().utils.filter_code(as_names(raw), f"{name}.py")
     return Document(name, raw, filtered)
 
 
@@ -120,7 +133,7 @@ def load_documents(
     submissions: Sequence[Submission], out_dir: Path, contents: Mapping[str, str]
 ) -> list[Document]:
     """Each submission's document, from its cache when its content has not changed."""
-    tokenizer = f"copydetect {_copydetect().__version__}"
+    tokenizer = f"copydetect {_copydetect().__version__}, self as a name"
     documents = []
     for submission in submissions:
         cache = out_dir / submission.student / CACHE
@@ -168,7 +181,8 @@ def boilerplate(exercise: Exercise) -> Any:
     hashes: set[int] = set()
     for step in exercise.steps:
         for path in sorted(exercise.skeleton_dir(step).rglob("*.py")):
-            hashes |= cd.CodeFingerprint(str(path), k, window).hashes
+            text = io.StringIO(as_names(path.read_text(encoding="utf-8")))
+            hashes |= cd.CodeFingerprint(str(path), k, window, fp=text).hashes
     return numpy.array(sorted(hashes))
 
 
@@ -230,7 +244,7 @@ class _Prints:
         if name not in self.made:
             cd = _copydetect()
             k, window = k_and_window()
-            text = io.StringIO(self.documents[name].raw)
+            text = io.StringIO(as_names(self.documents[name].raw))
             self.made[name] = cd.CodeFingerprint(f"{name}.py", k, window, self.skeletons, fp=text)
         return self.made[name]
 
@@ -245,8 +259,8 @@ def pair_view(rank_: int, pair: Pair, prints: _Prints) -> PairView:
         pair.b,
         pair.score,
         (float(shares[0]), float(shares[1])),
-        segments(first.raw_code, _ranges(left)),
-        segments(second.raw_code, _ranges(right)),
+        segments(prints.documents[pair.a].raw, _ranges(left)),
+        segments(prints.documents[pair.b].raw, _ranges(right)),
     )
 
 
