@@ -133,6 +133,28 @@ class StepResult:
 
 
 @dataclass(frozen=True)
+class Adjustment:
+    """A grade set by course staff: a check's points or the total, and why.
+
+    ``target`` is a check id or ``"total"``; ``points`` is the value staff set, ``original``
+    what the grader gave. The reason is written for the student: their report shows it.
+    """
+
+    target: str
+    points: float
+    original: float
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "check": self.target,
+            "points": self.points,
+            "original": self.original,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
 class GradeResult:
     """Everything known about one graded (or rejected) submission."""
 
@@ -150,6 +172,7 @@ class GradeResult:
     cause: Cause | None = None  # set for a rejected result: whose fault it is
     # Evidence that the submission tampered with the grader (staff only: not in reports).
     staff_notes: tuple[str, ...] = ()
+    adjustments: tuple[Adjustment, ...] = ()  # staff overrides, already applied to the scores
 
     def __post_init__(self) -> None:
         # Names and notes can quote file names read from disk, which reach Python (through
@@ -162,7 +185,21 @@ class GradeResult:
 
     @property
     def score(self) -> float:
+        for adjustment in self.adjustments:
+            if adjustment.target == "total":
+                return adjustment.points
+        return self.checks_score
+
+    @property
+    def checks_score(self) -> float:
+        """The sum of the graded steps' checks (with staff's check overrides, if any)."""
         return round(sum(s.score for s in self.steps if s.graded), 6)
+
+    @property
+    def original_score(self) -> float:
+        """The score the grader gave, before any staff override."""
+        changed = sum(a.points - a.original for a in self.adjustments if a.target != "total")
+        return round(self.checks_score - changed, 6)
 
     @property
     def max_score(self) -> float:
@@ -187,7 +224,62 @@ class GradeResult:
             "notes": list(self.notes),
             **({"staff_notes": list(self.staff_notes)} if self.staff_notes else {}),
             "steps": [s.to_json() for s in self.steps],
+            **self._adjustments_json(),
         }
+
+    def _adjustments_json(self) -> dict[str, Any]:
+        if not self.adjustments:
+            return {}
+        return {
+            "original_score": self.original_score,
+            "adjustments": [a.to_json() for a in self.adjustments],
+        }
+
+
+def result_from_json(data: dict[str, Any]) -> GradeResult:
+    """A ``GradeResult`` read back from its ``results.json`` form (``to_json``'s inverse).
+
+    Raises KeyError, TypeError or ValueError when ``data`` is not a results.json.
+    """
+    return GradeResult(
+        submission=str(data["submission"]),
+        status=data["status"],
+        message=str(data["message"]),
+        seed=int(data["seed"]),
+        sandbox=str(data["sandbox"]),
+        steps=tuple(_step_from_json(step) for step in data["steps"]),
+        started_at=str(data.get("started_at", "")),
+        duration=float(data.get("duration", 0.0)),
+        grader_version=str(data.get("grader_version", "")),
+        notes=tuple(str(n) for n in data.get("notes", ())),
+        shape=str(data.get("shape", "")),
+        cause=data.get("cause") if data["status"] == "rejected" else None,
+        staff_notes=tuple(str(n) for n in data.get("staff_notes", ())),
+        adjustments=tuple(
+            Adjustment(str(a["check"]), float(a["points"]), float(a["original"]), str(a["reason"]))
+            for a in data.get("adjustments", ())
+        ),
+    )
+
+
+def _step_from_json(data: dict[str, Any]) -> StepResult:
+    checks = tuple(
+        CheckResult(
+            id=str(c["id"]),
+            title=str(c["title"]),
+            status=c["status"],
+            score=float(c["score"]),
+            max_score=float(c["max_score"]),
+            visibility=c["visibility"],
+            feedback=str(c["feedback"]),
+            hint=str(c.get("hint", "")),
+            blame=c.get("blame"),
+            duration=float(c.get("duration", 0.0)),
+            details=dict(c.get("details", {})),
+        )
+        for c in data["checks"]
+    )
+    return StepResult(int(data["step"]), str(data["title"]), checks, bool(data.get("graded", True)))
 
 
 # A results.json stays under 1 MB whatever the submission did: the checks' details together

@@ -18,6 +18,9 @@ import pytest
 from grading import EXAMPLES, grade, quick_settings
 from results_schema import problems, sweep
 
+from grader.batch.overrides import Override, Settled, apply
+from grader.batch.students import student_results
+from grader.models import result_from_json
 from grader.output import write_results
 
 
@@ -115,3 +118,28 @@ def _sweep_a_mixed_folder(tmp_path: Path, written: dict[str, dict]) -> None:
     count, found = sweep(tmp_path)
     assert count == 2
     assert len(found) == 1 and "bad" in found[0] and "score" in found[0]
+
+
+def test_overrides_and_the_students_copy_follow_the_schema(written: dict[str, dict]) -> None:
+    result = result_from_json(written["bug"])
+    assert result.to_json() == written["bug"]  # read back exactly as written
+    hidden = next(
+        c for s in result.steps for c in s.checks if c.visibility == "hidden" and c.score == 0
+    )
+    overrides = (
+        Override(2, "bug", hidden.id, hidden.max_score, "Partial credit after review"),
+        Override(3, "bug", "total", 50, "Oral exam"),
+    )
+    adjusted, settled = apply(result, Settled(applied=overrides))
+    assert settled.applied == overrides and settled.unused == ()
+    data = adjusted.to_json()
+    assert problems(data) == []
+    assert data["score"] == 50 and data["original_score"] == written["bug"]["score"]
+    assert [a["check"] for a in data["adjustments"]] == [hidden.id, "total"]
+    assert result_from_json(data).to_json() == data
+    mine = student_results(adjusted)
+    assert problems(mine) == []
+    reduced = next(c for s in mine["steps"] for c in s["checks"] if c["id"] == hidden.id)
+    assert set(reduced) == {"id", "title", "status", "score", "max_score"}
+    reduced["feedback"] = "expected 1.5, got 2"  # a hidden check may not carry more
+    assert problems(mine) != []

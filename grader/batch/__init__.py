@@ -6,10 +6,13 @@
     keys.py       content keys: what changed since the last run, so a rerun resumes
     stop.py       a sandbox wrapper that Ctrl-C can stop all at once
     gradebook.py  gradebook.csv, gradebook-checks.csv, gradebook.json
+    finish.py     what a complete run writes last, from the results on disk
+    overrides.py  grades set by hand (overrides.csv), and when one goes stale
+    students.py   the files safe to hand back to each student (DIR/students/)
+    similarity.py similarity screening across the class (copydetect, an optional extra)
 
-Homes of what is planned here: ``executors.py`` (where submissions are graded: the thread
-pool, a Dask cluster), ``overrides.py`` (staff adjustments to grades), ``students.py`` (the
-files safe to hand back to each student) and ``similarity.py`` (similarity screening).
+Home of what is planned here: ``executors.py`` (where submissions are graded: the thread
+pool, a Dask cluster).
 """
 
 from grader.batch.run import BatchRequest, BatchSummary, Done, run_batch

@@ -1,9 +1,11 @@
 """The class gradebook: one small row per student, read back from their ``results.json``.
 
     gradebook.csv          the contract (docs/batch.md): submission,status,score,max_score,
-                           step_1..step_5, then seed,late,message,cause; empty step cells
-                           for steps that were not graded; cause says whose fault a
-                           rejection is ("submission" or "grader"), empty when graded
+                           step_1..step_5, then seed,late,message,original_score,cause;
+                           empty step cells for steps that were not graded; score is
+                           staff's when they overrode it, original_score the grader's
+                           then (else empty); cause says whose fault a rejection is
+                           ("submission" or "grader"), empty when graded
     gradebook-checks.csv   for staff: the points of every check, then every check's status
     gradebook.json         the same rows with durations and platform ids, plus the columns
 
@@ -37,6 +39,7 @@ HEADER = (
     "seed",
     "late",
     "message",
+    "original_score",
     "cause",
 )
 _NUMBER = re.compile(r"(?<![A-Za-z_])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -77,6 +80,9 @@ class Row:
     checks: tuple[CheckOutcome, ...] = ()
     cause: str = ""  # for a rejected row: "submission" or "grader"
     staff_notes: tuple[str, ...] = ()  # evidence of tampering with the grader
+    original_score: float | None = None  # the grader's score when staff overrode it
+    overrides: tuple[str, ...] = ()  # staff overrides: applied, stale or unused, in words
+    downloads: tuple[str, ...] = ()  # the names of the student's entries in the download
 
 
 def read_row(
@@ -95,7 +101,7 @@ def read_row(
     extra: dict[str, Any] = {"late": late, "platform": platform, "user_id": user_id}
     try:
         data = json.loads((folder / "results.json").read_text(encoding="utf-8"))
-        return _row(data, student, max_score, extra)
+        return row_from_results(data, student, max_score, extra)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         message = f"no readable results.json ({type(error).__name__}): rerun the batch"
         return Row(
@@ -112,7 +118,10 @@ def read_row(
         )
 
 
-def _row(data: dict[str, Any], student: str, max_score: float, extra: dict[str, Any]) -> Row:
+def row_from_results(
+    data: dict[str, Any], student: str, max_score: float, extra: dict[str, Any]
+) -> Row:
+    """The row of one results.json (already read); ``extra``: the other fields of ``Row``."""
     graded = {s["step"]: s for s in data["steps"] if s.get("graded", True)}
     steps = tuple(float(graded[k]["score"]) if k in graded else None for k in STEPS)
     checks = tuple(
@@ -131,6 +140,7 @@ def _row(data: dict[str, Any], student: str, max_score: float, extra: dict[str, 
         checks=checks,
         cause=str(data.get("cause", "submission")) if rejected else "",
         staff_notes=tuple(str(note) for note in data.get("staff_notes", [])),
+        original_score=float(data["original_score"]) if "adjustments" in data else None,
         **extra,
     )
 
@@ -183,6 +193,7 @@ def gradebook_csv(rows: Sequence[Row]) -> bytes:
                 "" if row.seed is None else row.seed,
                 "yes" if row.late else "",
                 _text_cell(row.message),
+                points(row.original_score),
                 row.cause,
             ]
         )
@@ -228,6 +239,9 @@ def gradebook_json(rows: Sequence[Row], meta: dict[str, Any]) -> bytes:
             "message": r.message,
             "cause": r.cause or None,
             "staff_notes": list(r.staff_notes),
+            "original_score": r.original_score,
+            "overrides": list(r.overrides),
+            "downloads": list(r.downloads),
             "report": f"{r.submission}/index.html",
         }
         for r in rows

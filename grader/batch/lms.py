@@ -43,7 +43,16 @@ _RESUBMITTED = re.compile(r"^(?P<stem>.+?)-(?P<number>\d+)(?P<suffix>\.[^.]*)?$"
 _GRADABLE_SUFFIXES = (".py", ".zip", ".ipynb")
 # The files a batch writes next to the student folders; no student may be called that.
 RESERVED_NAMES = frozenset(
-    {"index.html", "gradebook.csv", "gradebook-checks.csv", "gradebook.json", "batch.json"}
+    {
+        "index.html",
+        "gradebook.csv",
+        "gradebook-checks.csv",
+        "gradebook.json",
+        "batch.json",
+        "students",
+        "similarity.csv",
+        "similarity.html",
+    }
 )
 MAX_ID_BYTES = 120  # folder names are capped at 255 bytes; leave room for suffixes
 

@@ -24,10 +24,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from grader import __version__
-from grader.batch.gradebook import Row, read_row, write_gradebooks
+from grader.batch.finish import ClassInfo, finish_class
 from grader.batch.input import class_folder, staged
 from grader.batch.keys import (
     Key,
@@ -39,6 +39,9 @@ from grader.batch.keys import (
     write_key,
 )
 from grader.batch.lms import Submission, discover
+from grader.batch.overrides import FILE_NAME as OVERRIDES_FILE
+from grader.batch.overrides import Override, read_overrides
+from grader.batch.similarity import require_copydetect
 from grader.batch.stop import StoppableSandbox
 from grader.errors import ConfigError, GraderError, SandboxError
 from grader.exercise import STEPS, Exercise
@@ -46,7 +49,6 @@ from grader.files import dump_json, write_atomic
 from grader.models import GradeResult
 from grader.output import write_results
 from grader.pipeline import GradeRequest, grade_submission, new_seed
-from grader.report.overview import render_overview
 from grader.rubric import Rubric
 from grader.settings import Settings
 
@@ -62,6 +64,10 @@ class BatchRequest:
     jobs: int = 1
     seed: int | None = None
     steps: tuple[int, ...] = STEPS
+    # Staff overrides; None: the overrides.csv beside the class folder, when there is one.
+    overrides: Path | None = None
+    # Similarity screening: None for none, else the reference sources to compare with too.
+    similarity: tuple[Path, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,9 @@ class BatchSummary:
     retry: int = 0
     interrupted: bool = False
     stopped: str | None = None  # why the batch gave up (the sandbox kept failing)
+    overrides: Path | None = None  # the overrides file that was read
+    warnings: tuple[str, ...] = ()  # overrides that were not applied, and why
+    similarity: bool = False  # similarity.csv and similarity.html were written
 
     @property
     def complete(self) -> bool:
@@ -123,6 +132,8 @@ def run_batch(
     progress: Progress,
 ) -> BatchSummary:
     """Grade what is not graded yet, then write the gradebooks and the overview page."""
+    if request.similarity is not None:
+        require_copydetect()  # before grading, not after an hour of it
     with class_folder(request.submissions) as folder:
         _check_out_dir(folder, request.out_dir)
         submissions = discover(folder)
@@ -131,6 +142,8 @@ def run_batch(
                 f"{request.submissions} holds no submissions: pass the folder "
                 "with one entry (file or folder) per student"
             )
+        overrides_file = overrides_path(request)
+        overrides = _overrides(overrides_file, submissions, exercise, rubric, request.steps)
         seed = resolve_seed(request.out_dir, request.seed)
         ctx = _Context(
             exercise,
@@ -145,38 +158,66 @@ def run_batch(
         fingerprint = batch_fingerprint(
             exercise, settings, seed=seed, sandbox=sandbox.name, steps=request.steps
         )
-        todo, reasons = _plan(submissions, ctx.out_dir, fingerprint)
+        todo, reasons, contents = _plan(submissions, ctx.out_dir, fingerprint)
         progress.planned(len(todo), len(submissions) - len(todo), reasons)
         pool = _Pool(ctx, max(request.jobs, 1), progress)
         pool.run(todo)
-    summary = BatchSummary(
-        request.out_dir,
-        seed,
-        len(submissions),
-        len(submissions) - len(todo),
-        pool.graded,
-        retry=pool.retry,
-        interrupted=pool.interrupted,
-        stopped=pool.stopped,
-    )
-    if not summary.complete:
-        return summary
-    rows = write_class_outputs(submissions, ctx)
-    return replace(summary, rejected=sum(r.status != "graded" for r in rows))
+        summary = BatchSummary(
+            request.out_dir,
+            seed,
+            len(submissions),
+            len(submissions) - len(todo),
+            pool.graded,
+            retry=pool.retry,
+            interrupted=pool.interrupted,
+            stopped=pool.stopped,
+            overrides=overrides_file,
+        )
+        if not summary.complete:
+            return summary
+        # Still inside the class folder: similarity screening reads the submissions again.
+        info = ClassInfo(exercise, rubric, request.out_dir, request.steps, seed, sandbox.name)
+        finished = finish_class(submissions, info, overrides, contents, request.similarity)
+    rejected = sum(r.status != "graded" for r in finished.rows)
+    screened = request.similarity is not None
+    return replace(summary, rejected=rejected, warnings=finished.warnings, similarity=screened)
+
+
+def overrides_path(request: BatchRequest) -> Path | None:
+    """The overrides file to read: the one asked for, else overrides.csv beside the class."""
+    if request.overrides is not None:
+        return request.overrides
+    beside = request.submissions.resolve().parent / OVERRIDES_FILE
+    return beside if beside.is_file() else None
+
+
+def _overrides(
+    path: Path | None,
+    submissions: list[Submission],
+    exercise: Exercise,
+    rubric: Rubric,
+    steps: tuple[int, ...],
+) -> dict[str, tuple[Override, ...]]:
+    if path is None:
+        return {}
+    checks = {c.id: rubric.entry(c.step, c.id).points for c in exercise.steps_checks(steps)}
+    return read_overrides(path, {s.student for s in submissions}, checks)
 
 
 def _plan(
     submissions: list[Submission], out_dir: Path, fingerprint: Key
-) -> tuple[list[tuple[Submission, Key]], dict[str, int]]:
-    """What to (re)grade, and how many submissions each part of the key sends back."""
-    todo, reasons = [], Counter[str]()
+) -> tuple[list[tuple[Submission, Key]], dict[str, int], dict[str, str]]:
+    """What to (re)grade, how many submissions each part of the key sends back, and each
+    submission's content digest."""
+    todo, reasons, contents = [], Counter[str](), {}
     for submission in submissions:
         key = submission_key(submission, fingerprint)
+        contents[submission.student] = key["content"]
         why = changed(read_key(out_dir / submission.student), key)
         if why:
             todo.append((submission, key))
             reasons.update(why)
-    return todo, dict(sorted(reasons.items()))
+    return todo, dict(sorted(reasons.items())), contents
 
 
 def resolve_seed(out_dir: Path, requested: int | None) -> int:
@@ -209,46 +250,6 @@ def _check_out_dir(folder: Path, out_dir: Path) -> None:
             f"--out {out_dir} and the class folder {folder} are inside one "
             "another: choose an output folder beside the class folder"
         )
-
-
-def write_class_outputs(submissions: list[Submission], ctx: _Context) -> list[Row]:
-    """Read every result back (one at a time) and write the gradebooks and the overview."""
-    total = sum(e.points for s in ctx.steps for e in ctx.rubric.steps[s].entries.values())
-    rows = [
-        read_row(
-            ctx.out_dir / s.student,
-            s.student,
-            late=s.late,
-            platform=s.platform,
-            user_id=s.user_id,
-            max_score=total,
-        )
-        for s in submissions
-    ]
-    ids = [c.id for c in ctx.exercise.steps_checks(ctx.steps)]
-    write_gradebooks(rows, ctx.out_dir, ids, _meta(ctx))
-    render_overview(rows, ctx.out_dir)
-    return rows
-
-
-def _meta(ctx: _Context) -> dict[str, Any]:
-    checks = [
-        {
-            "id": c.id,
-            "step": c.step,
-            "title": ctx.rubric.entry(c.step, c.id).title,
-            "max_score": ctx.rubric.entry(c.step, c.id).points,
-            "visibility": ctx.rubric.entry(c.step, c.id).visibility,
-        }
-        for c in ctx.exercise.steps_checks(ctx.steps)
-    ]
-    return {
-        "seed": ctx.seed,
-        "grader_version": __version__,
-        "sandbox": ctx.sandbox.name,
-        "steps": list(ctx.steps),
-        "checks": checks,
-    }
 
 
 class _Pool:

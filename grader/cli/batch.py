@@ -54,6 +54,28 @@ def _cores() -> int:
     show_default="CPU cores",
     help="Submissions graded at the same time.",
 )
+@click.option(
+    "--overrides",
+    "overrides",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Grades set by hand (student,check,points,reason), checked before grading starts. "
+    "Default: overrides.csv beside SUBMISSIONS, when there is one.",
+)
+@click.option(
+    "--similarity",
+    is_flag=True,
+    help="Also rank every pair of submissions by shared code: DIR/similarity.csv and "
+    "DIR/similarity.html (needs: pip install 'micrograde[similarity]').",
+)
+@click.option(
+    "--similarity-reference",
+    "references",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="A reference source to compare every submission with too (a file, folder, .zip "
+    "or notebook, e.g. the public micrograd); repeat for several. Implies --similarity.",
+)
 @sandbox_option
 @steps_option
 @seed_option(
@@ -69,6 +91,9 @@ def batch(
     steps_text: str | None,
     seed: int | None,
     settings_path: Path | None,
+    overrides: Path | None,
+    similarity: bool,
+    references: tuple[Path, ...],
 ) -> None:
     """Grade a class: SUBMISSIONS is a folder (or .zip) with one entry per student.
 
@@ -76,7 +101,8 @@ def batch(
     Rerunning the same command resumes: only new or changed submissions are graded again.
     """
     steps = parse_steps(steps_text)
-    request = BatchRequest(submissions, out_dir, jobs, seed, steps)
+    screening = references if (similarity or references) else None
+    request = BatchRequest(submissions, out_dir, jobs, seed, steps, overrides, screening)
     progress = BarProgress() if sys.stdout.isatty() else LineProgress()
     with grading(sandbox, settings_path) as setup:
         wrapped = stoppable(setup.sandbox)
@@ -143,6 +169,13 @@ def _report(summary: BatchSummary, jobs: int) -> int:
         f"(seed {summary.seed}, {jobs} jobs)"
     )
     click.echo(f"gradebook: {out / 'gradebook.csv'}")
+    click.echo(f"for the students: {out / 'students'} (one folder and one zip each)")
+    if summary.similarity:
+        click.echo(f"similarity: {(out / 'similarity.html').resolve().as_uri()}")
+    if summary.overrides is not None:
+        click.echo(f"overrides: {summary.overrides}")
+    for warning in summary.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
     click.echo(f"overview: {(out / 'index.html').resolve().as_uri()}")
     if summary.retry:
         click.secho(

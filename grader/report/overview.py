@@ -140,9 +140,15 @@ class Overview:
     students: tuple[StudentLine, ...]
 
 
-def render_overview(rows: Sequence[Row], out_dir: Path) -> Path:
-    """Write ``out_dir/index.html`` for the batch's rows; returns its path."""
-    html = environment().get_template("overview.html").render(overview=overview(rows))
+def render_overview(
+    rows: Sequence[Row], out_dir: Path, links: Sequence[tuple[str, str]] = ()
+) -> Path:
+    """Write ``out_dir/index.html`` for the batch's rows; returns its path.
+
+    ``links``: other pages of the batch to link to, as (file name, label).
+    """
+    page = environment().get_template("overview.html")
+    html = page.render(overview=overview(rows), links=[(quote(f), label) for f, label in links])
     path = out_dir / "index.html"
     write_atomic(path, html.encode("utf-8"))
     return path

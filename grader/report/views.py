@@ -8,12 +8,12 @@ feedback and hint are never read, so they cannot leak into a page by a template 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from markupsafe import Markup
 
-from grader.models import CheckResult, GradeResult, StepResult
+from grader.models import Adjustment, CheckResult, GradeResult, StepResult
 from grader.report import details as read
 from grader.report.compgraph import GraphView, graph_view
 from grader.report.lossplot import PlotView, loss_plot
@@ -49,6 +49,7 @@ class CheckView:
     graph: GraphView | None = None
     plots: tuple[PlotView, ...] = ()
     predictions: tuple[read.ValueRow, ...] = ()
+    adjusted: str = ""  # staff set this check's points: what the grader gave, and why
 
     @property
     def passed(self) -> bool:
@@ -73,9 +74,11 @@ def points(value: float) -> str:
     return f"{value:g}"
 
 
-def step_view(step: StepResult) -> StepView:
+def step_view(step: StepResult, adjustments: dict[str, Adjustment] | None = None) -> StepView:
+    notes = {cid: adjustment_note(a) for cid, a in (adjustments or {}).items()}
     checks = tuple(
-        check_view(check, f"check-{step.step}-{i}") for i, check in enumerate(step.checks, start=1)
+        replace(check_view(check, f"check-{step.step}-{i}"), adjusted=notes.get(check.id, ""))
+        for i, check in enumerate(step.checks, start=1)
     )
     return StepView(
         step.step,
@@ -176,14 +179,29 @@ class ReportView:
     max_score: str
     duration: str
     notes: tuple[str, ...]
+    adjustments: tuple[str, ...] = ()  # what course staff changed, one sentence each
+    original_score: str = ""  # the grader's score, when staff changed it
+
+
+def adjustment_note(adjustment: Adjustment) -> str:
+    """One sentence a student reads about a grade staff set by hand."""
+    what = "The total" if adjustment.target == "total" else "This check"
+    return (
+        f"{what} was set to {points(adjustment.points)} points by course staff "
+        f"(the grader gave {points(adjustment.original)}). Reason: {cap(adjustment.reason, 1000)}"
+    )
 
 
 def report_view(result: GradeResult) -> ReportView:
+    by_check = {a.target: a for a in result.adjustments if a.target != "total"}
+    changed = result.score != result.original_score
     return ReportView(
         result,
-        tuple(step_view(step) for step in result.steps),
+        tuple(step_view(step, by_check) for step in result.steps),
         points(result.score),
         points(result.max_score),
         f"{result.duration:.1f} s",
         tuple(cap(n, 500) for n in result.notes),
+        tuple(adjustment_note(a) for a in result.adjustments),
+        points(result.original_score) if changed else "",
     )
