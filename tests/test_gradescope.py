@@ -205,7 +205,7 @@ def test_export_layout(exported: Path) -> None:
     for name in names:
         parts = name.split("/")
         assert not any(p.startswith(".") or p == "__pycache__" for p in parts), name
-        assert parts[0] in ("setup.sh", "run_autograder", "micrograde"), name
+        assert parts[0] in ("setup.sh", "run_autograder", "settings.toml", "micrograde"), name
         assert not name.startswith(("micrograde/examples", "micrograde/skeletons")), name
         if name.startswith("micrograde/tests/"):
             assert name.startswith("micrograde/tests/steps/"), name

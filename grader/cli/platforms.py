@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
-from grader.cli.options import seed_option
+from grader.cli.options import seed_option, settings_option
 from grader.exercise import load_exercise
 from grader.integrations.gradescope import RESULTS_PATH, SUBMISSION_DIR, run_gradescope
 from grader.integrations.gradescope_export import export_gradescope as build_zip
+from grader.settings import load_settings
 
 
 @click.command()
@@ -29,9 +30,12 @@ from grader.integrations.gradescope_export import export_gradescope as build_zip
     help="Where Gradescope reads the results.",
 )
 @seed_option()
-def gradescope(submission: Path, results: Path, seed: int | None) -> None:
+@settings_option()
+def gradescope(
+    submission: Path, results: Path, seed: int | None, settings_path: Path | None
+) -> None:
     """Grade inside Gradescope's container (local backend) and write its results.json."""
-    code = run_gradescope(submission, results, seed)
+    code = run_gradescope(submission, results, seed, settings_path)
     click.echo(f"results: {results}")
     sys.exit(code)
 
@@ -49,7 +53,8 @@ def export() -> None:
     show_default=True,
     help="The zip to upload as the assignment's autograder.",
 )
-def export_gradescope(out: Path) -> None:
+@settings_option("limits, time budgets and the packages student code may import")
+def export_gradescope(out: Path, settings_path: Path | None) -> None:
     """Write the autograder zip for Gradescope (setup.sh, run_autograder, the grader)."""
-    names = build_zip(load_exercise(), out)
+    names = build_zip(load_exercise(), out, load_settings(settings_path))
     click.echo(f'{out}: {len(names)} files; upload it in Gradescope\'s "Configure Autograder" page')
