@@ -40,6 +40,11 @@ def _complete(destination: Path, addition: str) -> Path:
     return destination
 
 
+def complete(destination: Path) -> Path:
+    """The complete solution, as it is."""
+    return _complete(destination, "")
+
+
 def honest(destination: Path) -> Path:
     """The complete solution, importing the package course staff allow (``six``)."""
     folder = _complete(destination, "")
@@ -196,6 +201,115 @@ def _attack():
             _os.fork()
         except OSError:
             _time.sleep(0.5)
+"""
+        + _ONCE,
+    )
+
+
+def neighbour_spy(destination: Path) -> Path:
+    """Waits for another sandbox user's run directory beside its own (mode 750, another
+    group), then tries to read it and to signal the harness running there; reports that,
+    and what it is itself, in ``divide_number``'s feedback."""
+    return _complete(
+        destination,
+        """
+
+import glob as _glob
+import os as _os
+import time as _time
+
+_RUN = _os.path.dirname(_os.getcwd())  # this run's directory (the harness runs in its tmp/)
+
+
+def _try(action):
+    try:
+        action()
+        return "ALLOWED"
+    except OSError as exc:
+        return type(exc).__name__
+
+
+def _neighbours():
+    for folder in _glob.glob(_os.path.dirname(_RUN) + "/micrograde-run-*"):
+        try:
+            info = _os.stat(folder)
+        except OSError:
+            continue
+        if folder != _RUN and info.st_mode & 0o777 == 0o750 and info.st_gid != _os.getgid():
+            yield folder, info.st_gid
+
+
+def _harness_of(gid):
+    for pid in _os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                if b"mg_run.py" not in handle.read():
+                    continue
+            with open(f"/proc/{pid}/status") as handle:
+                fields = dict(line.split(":", 1) for line in handle if ":" in line)
+        except OSError:
+            continue
+        if int(fields["Gid"].split()[0]) == gid:
+            yield int(pid), int(fields["Uid"].split()[0])
+
+
+def _attack():
+    found, deadline = [], _time.time() + 10
+    while not found and _time.time() < deadline:
+        found = list(_neighbours())
+        _time.sleep(0.05)
+    report = [f"uid={_os.getuid()} gid={_os.getgid()} groups={_os.getgroups()}"]
+    for name in ("home", "tmp"):
+        info = _os.stat(_os.path.join(_RUN, name))
+        report.append(f"{name}: mode {info.st_mode & 0o777:o} mine {info.st_uid == _os.getuid()}")
+    for name in ("harness", "workspace"):
+        report.append(f"{name} writable: {_os.access(_os.path.join(_RUN, name), _os.W_OK)}")
+    report.append(f"neighbours: {len(found)}")
+    for folder, gid in found[:1]:
+        report.append(f"list neighbour: {_try(lambda: _os.listdir(folder))}")
+        target = folder + "/workspace/micrograd/value.py"
+        report.append(f"read neighbour: {_try(lambda: open(target).close())}")
+        for pid, uid in list(_harness_of(gid))[:1]:
+            report.append(f"signal neighbour uid={uid}: {_try(lambda: _os.kill(pid, 0))}")
+    raise RuntimeError("; ".join(report))
+"""
+        + _ONCE,
+    )
+
+
+def slow_honest(destination: Path, seconds: float = 4.0) -> Path:
+    """The complete solution, taking ``seconds`` to import (so that it runs a while)."""
+    folder = _complete(destination, "")
+    value = folder / "micrograd" / "value.py"
+    value.write_text(f"import time\ntime.sleep({seconds})\n" + value.read_text())
+    return folder
+
+
+def leftovers(destination: Path) -> Path:
+    """Leaves a file in /tmp and a sleeper in its own session with an empty environment;
+    names both in ``divide_number``'s feedback."""
+    return _complete(
+        destination,
+        """
+
+import os as _os
+import subprocess as _subprocess
+import sys as _sys
+
+
+def _attack():
+    path = f"/tmp/mg-left-behind-{_os.getpid()}"
+    with open(path, "w") as handle:
+        handle.write("for the next student of this slot")
+    sleeper = _subprocess.Popen(
+        [_sys.executable, "-c", "import time; time.sleep(600)", "mg-sleeper"],
+        start_new_session=True,
+        env={},
+        stdin=_subprocess.DEVNULL,
+        stdout=_subprocess.DEVNULL,
+        stderr=_subprocess.DEVNULL,
+    )
+    raise RuntimeError(f"left file={path} pid={sleeper.pid}")
 """
         + _ONCE,
     )

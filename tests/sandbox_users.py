@@ -94,9 +94,10 @@ class Installation:
     def exercise(self) -> Path:
         return self.home / "exercise"
 
-    def settings(self, users: tuple[str, ...], extra: str = "") -> Path:
-        path = self.home / f"settings-{len(users)}-{abs(hash(extra))}.toml"
-        path.write_text(f"[local]\nusers = {json.dumps(list(users))}\n{extra}")
+    def settings(self, users: tuple[str, ...]) -> Path:
+        """A settings file naming ``users`` as the sandbox users."""
+        path = self.home / f"settings-{'-'.join(users)}.toml"
+        path.write_text(f"[local]\nusers = {json.dumps(list(users))}\n")
         return path
 
     def run(self, *args: str | Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
