@@ -123,9 +123,13 @@ class UserPool:
 
 
 def exercise_secrets(exercise: Exercise) -> tuple[Private, ...]:
-    """What holds answers: in the exercise graded with, and in the checkout micrograde runs from."""
+    """What holds answers: in the exercise graded with, and in the checkout micrograde runs
+    from (an installed micrograde sits in site-packages, which is no checkout)."""
+    roots = [exercise.root]
+    if (CHECKOUT / "reference").is_dir() and (CHECKOUT / "tests" / "steps").is_dir():
+        roots.append(CHECKOUT)
     found: list[Private] = []
-    for root in dict.fromkeys((exercise.root, CHECKOUT)):
+    for root in dict.fromkeys(roots):
         for name, what in SECRET_PARTS:
             if (root / name).exists():
                 found.append(Private(root / name, what))
