@@ -1,11 +1,17 @@
-"""Limits and time budgets, read from ``settings.toml`` (the documented defaults)."""
+"""Limits, time budgets and sandbox options, read from ``settings.toml`` (the defaults)."""
 
 from __future__ import annotations
 
+import json
+import math
+import re
 import tomllib
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
 
 from grader.errors import ConfigError
 
@@ -39,10 +45,26 @@ class DockerSettings:
 
 
 @dataclass(frozen=True)
+class LocalSettings:
+    # Accounts the local backend runs student code as when micrograde runs as root, one per
+    # parallel job (see grader/sandbox/users.py); empty: as micrograde's own user.
+    users: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    # pip requirements course staff allow student code to import; the Gradescope export's
+    # setup.sh installs them next to micrograde.
+    packages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     limits: Limits = Limits()
     time: TimeBudget = TimeBudget()
     docker: DockerSettings = DockerSettings()
+    local: LocalSettings = LocalSettings()
+    sandbox: SandboxSettings = SandboxSettings()
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -60,7 +82,7 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def _apply(settings: Settings, data: dict[str, Any], source: str) -> Settings:
-    sections = {"limits": settings.limits, "time": settings.time, "docker": settings.docker}
+    sections = {f.name: getattr(settings, f.name) for f in fields(settings)}
     unknown = set(data) - set(sections)
     if unknown:
         raise ConfigError(f"{source}: unknown section(s) {sorted(unknown)}")
@@ -77,11 +99,65 @@ def _apply_section(current: Any, values: dict[str, Any], where: str) -> Any:
         if key not in known:
             raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(known)})")
         wanted = type(getattr(current, key))
+        if wanted is tuple:
+            changes[key] = _strings(value, f"{where}: {key}", _CHECKS[key])
+            continue
         if wanted is float and type(value) is int:
             value = float(value)
-        if type(value) is not wanted or (wanted in (int, float) and value < 0):
+        if type(value) is not wanted or (
+            wanted in (int, float) and not (value >= 0 and math.isfinite(value))
+        ):
             raise ConfigError(
                 f"{where}: {key} must be a non-negative {wanted.__name__}, got {value!r}"
             )
         changes[key] = value
     return replace(current, **changes)
+
+
+def _strings(value: Any, where: str, check: Callable[[str], str | None]) -> tuple[str, ...]:
+    """A TOML list of distinct strings, each passing ``check`` (which names what is wrong)."""
+    if type(value) is not list or any(type(item) is not str for item in value):
+        raise ConfigError(f"{where} must be a list of strings, got {value!r}")
+    for item in value:
+        problem = check(item)
+        if problem:
+            raise ConfigError(f"{where}: {item!r} {problem}")
+    if len(set(value)) != len(value):
+        raise ConfigError(f"{where} names the same entry twice: {value!r}")
+    return tuple(value)
+
+
+_USER_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+
+
+def _user_name(name: str) -> str | None:
+    if not _USER_NAME.match(name):
+        return "is not a user name (lower-case letters, digits, _ and -)"
+    return None
+
+
+def _requirement(text: str) -> str | None:
+    if text.strip().startswith("-"):
+        return "is a pip option, not a requirement: name packages only (e.g. 'numpy>=1.26')"
+    try:
+        Requirement(text)
+    except InvalidRequirement as exc:
+        return f"is not a pip requirement ({exc})"
+    return None
+
+
+_CHECKS: dict[str, Callable[[str], str | None]] = {
+    "users": _user_name,
+    "packages": _requirement,
+}
+
+
+def settings_toml(settings: Settings) -> str:
+    """Every setting as a TOML file that ``load_settings`` reads back to ``settings``."""
+    lines = []
+    for section, values in asdict(settings).items():
+        lines.append(f"[{section}]")
+        # JSON's strings, numbers and lists of strings are TOML's too (no NaN: refused above).
+        lines += [f"{key} = {json.dumps(value)}" for key, value in values.items()]
+        lines.append("")
+    return "\n".join(lines)

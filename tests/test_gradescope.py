@@ -23,8 +23,9 @@ from grading import EXAMPLES, REPO
 from grader.exercise import load_exercise
 from grader.integrations import gradescope as gradescope_module
 from grader.integrations.gradescope import run_gradescope
-from grader.integrations.gradescope_export import export_gradescope
+from grader.integrations.gradescope_export import SANDBOX_USER, export_gradescope
 from grader.rubric import load_rubric
+from grader.settings import load_settings
 
 VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
 FORMATS = {"text", "html", "simple_format", "md", "ansi"}
@@ -200,17 +201,50 @@ def test_export_layout(exported: Path) -> None:
         "micrograde/tests/steps/test_step1_operators.py",
         "micrograde/tests/steps/conftest.py",
         "micrograde/rubrics/step_5.toml",
+        "settings.toml",
     ):
         assert needed in names, needed
     for name in names:
         parts = name.split("/")
         assert not any(p.startswith(".") or p == "__pycache__" for p in parts), name
-        assert parts[0] in ("setup.sh", "run_autograder", "micrograde"), name
+        assert parts[0] in ("setup.sh", "run_autograder", "settings.toml", "micrograde"), name
         assert not name.startswith(("micrograde/examples", "micrograde/skeletons")), name
         if name.startswith("micrograde/tests/"):
             assert name.startswith("micrograde/tests/steps/"), name
     for script in ("setup.sh", "run_autograder"):
         assert stat.S_IMODE(infos[script].external_attr >> 16) == 0o755
+
+
+def test_export_carries_the_settings_with_the_sandbox_user(tmp_path: Path) -> None:
+    course = tmp_path / "course.toml"
+    course.write_text(
+        '[time]\ncheck_seconds = 7.0\n[local]\nusers = ["someone"]\n'
+        '[sandbox]\npackages = ["numpy>=1.26; python_version >= \'3.11\'", "six"]\n'
+    )
+    out = tmp_path / "autograder.zip"
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "export", "gradescope", "--out", str(out)]
+        + ["--settings", str(course)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    with zipfile.ZipFile(out) as archive:
+        (tmp_path / "settings.toml").write_bytes(archive.read("settings.toml"))
+        setup = archive.read("setup.sh").decode()
+    settings = load_settings(tmp_path / "settings.toml")
+    assert settings.local.users == (SANDBOX_USER,)  # Gradescope's user, not the course's
+    assert settings.time.check_seconds == 7.0
+    assert settings.sandbox.packages == ("numpy>=1.26; python_version >= '3.11'", "six")
+    # setup.sh hands pip exactly those requirement strings (bash parses what it quotes).
+    (tmp_path / "setup.sh").write_text(setup)
+    line = next(x for x in setup.splitlines() if x.startswith("PACKAGES=("))
+    script = line.split("  #")[0] + '\nprintf "%s\\n" "${PACKAGES[@]}"\n'
+    listed = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True)
+    assert tuple(listed.stdout.splitlines()) == settings.sandbox.packages
+    assert f"SANDBOX_USER={SANDBOX_USER}" in setup
+    assert 'chmod -R go-rwx "$SOURCE/reference" "$SOURCE/rubrics" "$SOURCE/tests"' in setup
 
 
 def test_export_is_deterministic(exported: Path, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from grader.cli import main
 from grader.errors import ConfigError, RubricError
 from grader.exercise import STEPS, load_exercise
 from grader.rubric import RubricEntry, load_rubric
-from grader.settings import DEFAULTS, Settings, load_settings
+from grader.settings import DEFAULTS, Settings, load_settings, settings_toml
 
 REPO = Path(__file__).resolve().parents[1]
 RUBRICS = REPO / "rubrics"
@@ -262,7 +262,9 @@ def test_every_setting_is_in_settings_toml_with_its_default_value():
         current = getattr(defaults, section)
         assert set(values) == {f.name for f in dataclasses.fields(current)}, section
         for key, value in values.items():
-            assert getattr(current, key) == value, f"[{section}] {key}"
+            default = getattr(current, key)
+            # TOML's lists are the settings' tuples (frozen dataclasses hold no lists).
+            assert (list(default) if isinstance(default, tuple) else default) == value, key
 
 
 def settings_file(tmp_path, text):
@@ -283,6 +285,28 @@ def test_a_settings_file_overrides_only_what_it_names(tmp_path):
     assert type(settings.time.check_seconds) is float and type(settings.limits.cpus) is float
     assert settings.limits == dataclasses.replace(defaults.limits, memory_mb=1024, cpus=2.0)
     assert settings.docker == dataclasses.replace(defaults.docker, image="mine:1")
+
+
+def test_sandbox_users_and_allowed_packages_are_lists_of_names(tmp_path):
+    path = settings_file(
+        tmp_path,
+        '[local]\nusers = ["mg-1", "mg_2"]\n[sandbox]\npackages = ["numpy>=1.26", "six"]\n',
+    )
+    settings = load_settings(path)
+    assert settings.local.users == ("mg-1", "mg_2")
+    assert settings.sandbox.packages == ("numpy>=1.26", "six")
+
+
+def test_settings_written_as_toml_read_back_the_same(tmp_path):
+    path = settings_file(
+        tmp_path,
+        '[time]\ncheck_seconds = 7.5\n[docker]\nimage = "m\u00e9 \\"q\\""\n'
+        '[local]\nusers = ["mg-1"]\n[sandbox]\npackages = ["six==1.17.0"]\n',
+    )
+    for settings in (load_settings(path), Settings()):
+        again = tmp_path / "again.toml"
+        again.write_text(settings_toml(settings), encoding="utf-8")
+        assert load_settings(again) == settings
 
 
 def test_an_empty_settings_file_changes_nothing(tmp_path):
@@ -323,6 +347,20 @@ SETTINGS_MISTAKES = {
         "cannot read settings file",
     ),
     "not-toml": ("[time\n", "cannot read settings file"),
+    "infinite-float": ("[time]\ncheck_seconds = inf\n", "check_seconds must be a non-negative"),
+    "nan-float": ("[limits]\ncpus = nan\n", "cpus must be a non-negative float"),
+    "users-as-string": ('[local]\nusers = "mg-1"\n', "[local]: users must be a list of strings"),
+    "users-not-strings": ("[local]\nusers = [1001]\n", "users must be a list of strings"),
+    "user-name-with-space": ('[local]\nusers = ["mg 1"]\n', "'mg 1' is not a user name"),
+    "user-twice": ('[local]\nusers = ["mg-1", "mg-1"]\n', "names the same entry twice"),
+    "package-as-pip-option": (
+        '[sandbox]\npackages = ["--index-url=https://example.org"]\n',
+        "is a pip option, not a requirement",
+    ),
+    "package-not-a-requirement": (
+        '[sandbox]\npackages = ["numpy >> 1"]\n',
+        "'numpy >> 1' is not a pip requirement",
+    ),
 }
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import FrameType
 
 import click
+from click.core import ParameterSource
 
 from grader.batch.run import BatchRequest, BatchSummary, run_batch
 from grader.batch.stop import stoppable
@@ -27,7 +28,8 @@ from grader.cli.options import (
     steps_option,
 )
 from grader.cli.progress import BarProgress, LineProgress
-from grader.cli.setup import grading
+from grader.cli.setup import grading, job_slots
+from grader.sandbox.users import Private
 
 
 def _cores() -> int:
@@ -102,9 +104,12 @@ def batch(
     """
     steps = parse_steps(steps_text)
     screening = references if (similarity or references) else None
-    request = BatchRequest(submissions, out_dir, jobs, seed, steps, overrides, screening)
     progress = BarProgress() if sys.stdout.isatty() else LineProgress()
-    with grading(sandbox, settings_path) as setup:
+    private = (Private(submissions.resolve(), "the class folder"),)
+    with grading(sandbox, settings_path, private=private, out_dir=out_dir) as setup:
+        chosen = click.get_current_context().get_parameter_source("jobs")
+        jobs = job_slots(setup.sandbox, jobs, chosen is not ParameterSource.DEFAULT)
+        request = BatchRequest(submissions, out_dir, jobs, seed, steps, overrides, screening)
         wrapped = stoppable(setup.sandbox)
         try:
             with _sigterm_as_interrupt():

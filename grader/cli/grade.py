@@ -18,6 +18,7 @@ from grader.cli.setup import grading
 from grader.cli.summary import print_summary
 from grader.output import write_results
 from grader.pipeline import GradeRequest, grade_submission
+from grader.sandbox.users import Private
 
 
 @click.command()
@@ -44,7 +45,8 @@ def grade(
 ) -> None:
     """Grade one SUBMISSION: a folder, a .py file, a .zip or an .ipynb notebook."""
     steps = parse_steps(steps_text)
-    with grading(sandbox, settings_path) as setup:
+    private = (Private(submission.resolve(), "the submission"),)
+    with grading(sandbox, settings_path, private=private, out_dir=out_dir) as setup:
         result = grade_submission(
             GradeRequest(submission, steps, seed),
             exercise=setup.exercise,

@@ -60,8 +60,9 @@ def settings_option(what: str = "limits and time budgets") -> Callable[[F], F]:
         "--settings",
         "settings_path",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help=f"A TOML file overriding {what}: the [limits], [time] and [docker] tables of "
-        "the defaults, same keys (the settings page of the documentation lists them).",
+        help=f"A TOML file overriding {what}: the [limits], [time], [docker], [local] and "
+        "[sandbox] tables of the defaults, same keys (the settings page of the "
+        "documentation lists them).",
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from grader.cli.options import seed_option
+from grader.cli.options import seed_option, settings_option
 from grader.exercise import load_exercise
 from grader.files import write_atomic
 from grader.integrations.canvas import canvas_feedback_zip, canvas_grades
@@ -17,6 +17,7 @@ from grader.integrations.gradescope_export import export_gradescope as build_zip
 from grader.integrations.lms_export import Filled, read_batch
 from grader.integrations.moodle import moodle_feedback_zip, moodle_grades
 from grader.models import points
+from grader.settings import load_settings
 
 
 @click.command()
@@ -35,9 +36,12 @@ from grader.models import points
     help="Where Gradescope reads the results.",
 )
 @seed_option()
-def gradescope(submission: Path, results: Path, seed: int | None) -> None:
+@settings_option()
+def gradescope(
+    submission: Path, results: Path, seed: int | None, settings_path: Path | None
+) -> None:
     """Grade inside Gradescope's container (local backend) and write its results.json."""
-    code = run_gradescope(submission, results, seed)
+    code = run_gradescope(submission, results, seed, settings_path)
     click.echo(f"results: {results}")
     sys.exit(code)
 
@@ -55,9 +59,10 @@ def export() -> None:
     show_default=True,
     help="The zip to upload as the assignment's autograder.",
 )
-def export_gradescope(out: Path) -> None:
+@settings_option("limits, time budgets and the packages student code may import")
+def export_gradescope(out: Path, settings_path: Path | None) -> None:
     """Write the autograder zip for Gradescope (setup.sh, run_autograder, the grader)."""
-    names = build_zip(load_exercise(), out)
+    names = build_zip(load_exercise(), out, load_settings(settings_path))
     click.echo(f'{out}: {len(names)} files; upload it in Gradescope\'s "Configure Autograder" page')
 
 

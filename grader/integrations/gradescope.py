@@ -2,8 +2,9 @@
 
 Gradescope runs ``run_autograder`` (see ``gradescope_export``) with the student's files
 in /autograder/submission and reads /autograder/results/results.json. The grading is
-micrograde's own, with the ``local`` backend (Gradescope's container is the sandbox there);
-only the output is translated:
+micrograde's own, with the ``local`` backend: ``micrograde gradescope`` runs as root, and
+student code as the unprivileged user the export's settings name (``setup.sh`` creates it
+and locks the secrets away from it); only the output is translated:
 
     micrograde                        Gradescope
     a check                           a test: "Step k (title): check title", number "k.i"
@@ -43,12 +44,15 @@ CRASH_MESSAGE = (
 
 
 def run_gradescope(
-    submission: Path = SUBMISSION_DIR, results: Path = RESULTS_PATH, seed: int | None = None
+    submission: Path = SUBMISSION_DIR,
+    results: Path = RESULTS_PATH,
+    seed: int | None = None,
+    settings_path: Path | None = None,
 ) -> int:
     """Grade ``submission`` and write ``results``; 0 when graded or rejected, 3 on a crash."""
     clock = time.monotonic()
     try:
-        payload, code = dump_json(_grade(submission, seed)), 0
+        payload, code = dump_json(_grade(submission, seed, settings_path)), 0
     except Exception:  # noqa: BLE001 - whatever broke, Gradescope must get a results.json
         # Escaped: the traceback can quote what broke it (a file name that is not UTF-8).
         details = traceback.format_exc().encode("utf-8", "backslashreplace").decode()
@@ -58,23 +62,24 @@ def run_gradescope(
     return code
 
 
-def _grade(submission: Path, seed: int | None) -> dict[str, Any]:
+def _grade(submission: Path, seed: int | None, settings_path: Path | None) -> dict[str, Any]:
     # Imported here, inside the guard: a broken exercise or rubric still gets reported.
     from grader.exercise import load_exercise
     from grader.pipeline import GradeRequest, grade_submission
     from grader.rubric import load_rubric
-    from grader.sandbox.local import LocalSandbox
-    from grader.sandbox.select import LOCAL_WARNING
+    from grader.sandbox.select import local_sandbox, sandbox_warning
     from grader.settings import load_settings
     from grader.trusted import reference_classes
 
-    exercise, settings = load_exercise(), load_settings()
+    exercise, settings = load_exercise(), load_settings(settings_path)
     rubric = load_rubric(exercise)
-    # Load the reference before any student code runs: in Gradescope's container that code
-    # runs as the grader's own user and could otherwise rewrite the files first.
+    # Load the reference before any student code runs: should that code run as the
+    # grader's own user (no sandbox user configured), it could rewrite the files first.
     reference_classes(exercise)
-    print(f"micrograde {__version__}: {LOCAL_WARNING}", flush=True)
-    sandbox = LocalSandbox(exercise)
+    # With a sandbox user this refuses to grade (a crash result staff can read) unless the
+    # user provably cannot read the reference, the rubrics or the staged tests.
+    sandbox = local_sandbox(exercise, settings)
+    print(f"micrograde {__version__}: {sandbox_warning(sandbox)}", flush=True)
     try:
         result = grade_submission(
             GradeRequest(submission, seed=seed, name="submission"),

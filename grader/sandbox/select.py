@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from grader.errors import ConfigError, SandboxUnavailableError
 from grader.exercise import Exercise
 from grader.sandbox.base import Sandbox
 from grader.sandbox.local import LocalSandbox
+from grader.sandbox.users import Private, resolve_users
 from grader.settings import Settings
 
 CHOICES = ("auto", "docker", "local")
@@ -23,18 +25,44 @@ class Opened:
     warning: str | None
 
 
-def open_sandbox(choice: str, exercise: Exercise, settings: Settings) -> Opened:
-    """The backend asked for; ``auto`` falls back to ``local`` with a warning."""
+def open_sandbox(
+    choice: str, exercise: Exercise, settings: Settings, private: Sequence[Private] = ()
+) -> Opened:
+    """The backend asked for; ``auto`` falls back to ``local`` with a warning.
+
+    ``private``: folders the local backend's sandbox users must not be able to read (the
+    class folder, the output folder); it refuses to start when they can.
+    """
     if choice not in CHOICES:
         raise ConfigError(f"unknown sandbox {choice!r}: use one of {', '.join(CHOICES)}")
     if choice == "local":
-        return Opened(LocalSandbox(exercise), None)
+        return Opened(local_sandbox(exercise, settings, private), None)
     try:
         return Opened(_docker(exercise, settings), None)
     except SandboxUnavailableError as unavailable:
         if choice == "docker":
             raise
-        return Opened(LocalSandbox(exercise), f"{unavailable}; {LOCAL_WARNING}")
+        local = local_sandbox(exercise, settings, private)
+        return Opened(local, f"{unavailable}; {sandbox_warning(local)}")
+
+
+def local_sandbox(
+    exercise: Exercise, settings: Settings, private: Sequence[Private] = ()
+) -> LocalSandbox:
+    """The local backend, as the sandbox users settings name (``[local] users``) if any."""
+    return LocalSandbox(exercise, resolve_users(settings.local.users), private)
+
+
+def sandbox_warning(sandbox: Sandbox) -> str | None:
+    """What to tell whoever grades about where student code runs; None for Docker."""
+    if isinstance(sandbox, LocalSandbox) and sandbox.users:
+        names = ", ".join(user.name for user in sandbox.users)
+        return (
+            f"grading with the local sandbox as {names}: student code cannot read the "
+            "reference solution, the rubrics or other students' work, but it shares this "
+            "machine's kernel and network (--sandbox docker isolates more)"
+        )
+    return None if sandbox.is_security_boundary else LOCAL_WARNING
 
 
 def _docker(exercise: Exercise, settings: Settings) -> Sandbox:
