@@ -152,6 +152,14 @@ def _compare_observations(
     return Verdict("passed", "", None, details)
 
 
+def _without_audit(graph: Any) -> Any:
+    """A recorded graph without the audit capture (the fairness module's evidence, far too
+    large for results.json and of no use to a reader)."""
+    if type(graph) is dict and "audit" in graph:
+        return {k: v for k, v in graph.items() if k != "audit"}
+    return graph
+
+
 def _small(value: Any) -> bool:
     """Worth showing in a table: a scalar, or a short flat list."""
     if type(value) is list:
@@ -181,8 +189,8 @@ def _compare_one(
         details["graph"] = {
             "name": name,
             "output": want["output"],
-            "expected": want["value"],
-            "actual": have["value"],
+            "expected": _without_audit(want["value"]),
+            "actual": _without_audit(have["value"]),
             "bad_node": finding.node,
             "culprit": finding.culprit,
         }

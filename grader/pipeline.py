@@ -20,15 +20,15 @@ from typing import Any
 from grader import __version__
 from grader.errors import SubmissionRejected
 from grader.exercise import STEPS, Check, Exercise
+from grader.fairness.verdicts import Judged, judge_all
 from grader.intake import prepare_submission
-from grader.judge import judge
-from grader.models import CheckResult, GradeResult, StepResult, fit_details
+from grader.models import GradeResult, StepResult, fit_details
 from grader.rubric import Rubric
 from grader.runner import Runner
 from grader.sandbox.base import Sandbox
 from grader.scoring import not_graded, scored_check, step_result, summary_message
 from grader.settings import Settings
-from grader.trusted import Expectations, Prefetched, ReferenceExpectations
+from grader.trusted import Expectations, Prefetched, ReferenceExpectations, ReferenceRun
 from grader.wire import CheckRun
 
 
@@ -87,9 +87,25 @@ def grade_submission(
         checks = exercise.steps_checks(request.steps)
         expect = Prefetched(expect, checks, seed)
         runner = Runner(sandbox, exercise, settings, hidden=rubric.hidden())
-        runs = runner.run(workspace, dict(manifest.classes), checks, seed)
+        classes = dict(manifest.classes)
+        runs = runner.run(workspace, classes, checks, seed)
+
+        def rerun(
+            chosen: tuple[Check, ...], graft: dict[str, dict[str, str]]
+        ) -> dict[str, CheckRun]:
+            again = Runner(sandbox, exercise, settings, hidden=rubric.hidden())
+            return again.run(workspace, classes, chosen, seed, graft)
+
+        def expected(check: Check, run: CheckRun) -> ReferenceRun:
+            # The expected side is computed even for a check that crashed, so feedback can
+            # show the inputs; the student's data is replayed only from a run that finished.
+            return expect.expected(check, run.givens if run.state == "finished" else None, seed)
+
+        judged = judge_all(
+            checks, runs, expected, exercise, rubric, rerun if expectations is None else None
+        )
     steps = tuple(
-        _step(step, request.steps, exercise, rubric, runs, seed, expect) for step in exercise.steps
+        _step(step, request.steps, exercise, rubric, runs, judged) for step in exercise.steps
     )
     steps, cut = fit_details(steps)
     cut += sum(run.cut_bytes for run in runs.values())
@@ -126,19 +142,11 @@ def _step(
     exercise: Exercise,
     rubric: Rubric,
     runs: dict[str, CheckRun],
-    seed: int,
-    expect: Expectations,
+    judged: dict[str, Judged],
 ) -> StepResult:
     checks = exercise.steps_checks((step,))
     if step not in requested:
         return step_result(step, rubric, (not_graded(c, rubric) for c in checks), False)
-    return step_result(step, rubric, (_judged(c, rubric, runs[c.id], seed, expect) for c in checks))
-
-
-def _judged(
-    check: Check, rubric: Rubric, run: CheckRun, seed: int, expect: Expectations
-) -> CheckResult:
-    # The expected side is computed even for a check that crashed, so feedback can show the
-    # inputs; the student's recorded data is replayed only from a run that finished.
-    reference = expect.expected(check, run.givens if run.state == "finished" else None, seed)
-    return scored_check(check, rubric, judge(run, reference), run.duration)
+    return step_result(
+        step, rubric, (scored_check(c, rubric, judged[c.id], runs[c.id].duration) for c in checks)
+    )

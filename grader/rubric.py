@@ -9,6 +9,7 @@ One TOML file per step, ``rubrics/step_<k>.toml`` (format in docs/rubrics.md)::
     title = "Adding two Values"
     points = 2
     visibility = "visible"      # or "hidden": students see only passed/failed
+    owns = ["Value.__add__:forward"]   # the contract items this check is charged for
     hint = "Wrap a plain number in a Value before adding."
 
 Every check of the step's staged test file needs an entry, and every entry must name a
@@ -35,6 +36,7 @@ class RubricEntry:
     points: float
     hint: str
     visibility: Visibility
+    owns: tuple[str, ...] = ()  # the contract items this check is charged for
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,15 @@ class Rubric:
 
     def entry(self, step: int, check_id: str) -> RubricEntry:
         return self.steps[step].entries[check_id]
+
+    def owners(self) -> dict[str, tuple[int, str]]:
+        """Contract item -> (step, check id) of the check that owns it."""
+        return {
+            item: (step, cid)
+            for step, s in self.steps.items()
+            for cid, entry in s.entries.items()
+            for item in entry.owns
+        }
 
     def hidden(self) -> frozenset[str]:
         """The ids of the hidden checks."""
@@ -105,7 +116,7 @@ def _entry(where: str, raw: Any, problems: list[str]) -> RubricEntry:
     if type(raw) is not dict:
         problems.append(f"{where}: must be a table")
         raw = {}
-    unknown = set(raw) - {"title", "points", "hint", "visibility"}
+    unknown = set(raw) - {"title", "points", "hint", "visibility", "owns"}
     if unknown:
         problems.append(f"{where}: unknown key(s) {sorted(unknown)}")
     title, hint = raw.get("title"), raw.get("hint")
@@ -118,9 +129,14 @@ def _entry(where: str, raw: Any, problems: list[str]) -> RubricEntry:
         problems.append(f"{where}: 'points' must be a number >= 0")
     if visibility not in ("visible", "hidden"):
         problems.append(f'{where}: \'visibility\' must be "visible" or "hidden"')
+    owns = raw.get("owns", [])
+    if type(owns) is not list or any(type(item) is not str or not item for item in owns):
+        problems.append(f"{where}: 'owns' must be a list of contract item names")
+        owns = []
     return RubricEntry(
         str(title),
         float(points) if type(points) in (int, float) else 0.0,
         str(hint),
         "hidden" if visibility == "hidden" else "visible",
+        tuple(owns),
     )

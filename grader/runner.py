@@ -65,8 +65,16 @@ class Runner:
         self.hidden = hidden
 
     def run(
-        self, workspace: Path, classes: dict[str, str], checks: tuple[Check, ...], seed: int
+        self,
+        workspace: Path,
+        classes: dict[str, str],
+        checks: tuple[Check, ...],
+        seed: int,
+        graft: dict[str, dict[str, str]] | None = None,
     ) -> dict[str, CheckRun]:
+        """Run ``checks``; ``graft`` (a counterfactual run only) replaces the named methods
+        of the student's classes with the reference's."""
+        self._graft = graft
         budget = self.settings.time
         self._budget = KeepBudget()
         runs = {check.id: CheckRun(check) for check in checks}
@@ -117,6 +125,8 @@ class Runner:
             "classes": classes,
             "poisoned": sorted(poisoned),
         }
+        if self._graft:
+            job["graft"] = self._graft
         limits = self.settings.limits
         wall = max(stop_at - self.clock(), 1.0)
         execution = self.sandbox.start(SandboxJob(workspace, job, limits, wall))

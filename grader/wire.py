@@ -34,7 +34,7 @@ KEEP_TOTAL_BYTES = 8_000_000  # observations of one submission
 KEEP_STREAM = 4_000  # characters of a check's stdout, and of its stderr
 KEEP_TEXT = 1_000  # characters of an error message, and of a frame's fields
 KEEP_FRAMES = 12
-ROLES = frozenset({"value", "given", "expect", "graph"})
+ROLES = frozenset({"value", "given", "expect", "graph", "item"})
 
 
 RunState = Literal["finished", "timeout", "crashed", "not_run"]
@@ -85,6 +85,14 @@ class CheckRun:
         self.unreadable_count += 1
         if len(self.unreadable) < MAX_UNREADABLE:
             self.unreadable.append(reason)
+
+    @property
+    def current_item(self) -> str | None:
+        """The item the check said it was on last (a hang or a crash is charged to it)."""
+        for record in reversed(self.observations):
+            if record["role"] == "item" and type(record.get("value")) is str:
+                return str(record["value"])[:200]
+        return None
 
     @property
     def givens(self) -> dict[str, Any]:
@@ -250,6 +258,8 @@ def _end(record: dict[str, Any]) -> None:
         frames = _need(error, "frames", list)
         if any(type(f) is not dict for f in frames):
             raise BadRecord("frames must be objects")
+        if "item" in error and (type(error["item"]) is not str or len(error["item"]) > 200):
+            raise BadRecord("end: error item must be a short string")
 
 
 def _module(record: dict[str, Any]) -> None:

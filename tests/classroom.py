@@ -16,6 +16,8 @@ from pathlib import Path
 
 from grading import EXAMPLES, REPO
 
+from grader.exercise import load_exercise
+
 SEED = 99  # tests/test_examples.py knows exactly what the __mul__ bug loses at this seed
 HOSTILE = "<script>alert(1)<!--"
 HOSTILE_ID = f"{HOSTILE}_112"
@@ -29,20 +31,23 @@ step_seconds = 30.0
 total_seconds = 20.0
 """
 
+CHECKS = len(load_exercise().checks)
+ALL_PASSED, NONE_PASSED = f"{CHECKS} of {CHECKS}", f"0 of {CHECKS}"
+
 # student id -> (status, step scores or None, words in the message)
 EXPECTED: dict[str, tuple[str, tuple[int, ...] | None, str]] = {
-    "smithjohn_101": ("graded", (20, 20, 20, 20, 20), "55 of 55"),
-    "doejane_102": ("graded", (20, 20, 20, 20, 20), "55 of 55"),
-    "leeann_103": ("graded", (20, 20, 20, 20, 20), "55 of 55"),
-    "parkmin_104": ("graded", (20, 20, 20, 20, 20), "55 of 55"),
-    "Kim_Karp_105": ("graded", (20, 20, 20, 20, 20), "55 of 55"),
+    "smithjohn_101": ("graded", (20, 20, 20, 20, 20), ALL_PASSED),
+    "doejane_102": ("graded", (20, 20, 20, 20, 20), ALL_PASSED),
+    "leeann_103": ("graded", (20, 20, 20, 20, 20), ALL_PASSED),
+    "parkmin_104": ("graded", (20, 20, 20, 20, 20), ALL_PASSED),
+    "Kim_Karp_105": ("graded", (20, 20, 20, 20, 20), ALL_PASSED),
     "partial_step3": ("graded", (20, 20, 20, 0, 0), "checks passed"),
     "bugmul_107": ("graded", None, "checks passed"),  # checked against the rubric
-    "broken_108": ("graded", (0, 0, 0, 0, 0), "0 of 55"),
+    "broken_108": ("graded", (0, 0, 0, 0, 0), NONE_PASSED),
     "emptyfolder": ("rejected", None, "is empty"),
     "badnb_110": ("rejected", None, "not valid JSON"),
     "zzhang_111": ("graded", (0, 0, 0, 0, 0), "checks passed"),
-    HOSTILE_ID: ("graded", (20, 20, 20, 20, 20), "55 of 55"),
+    HOSTILE_ID: ("graded", (20, 20, 20, 20, 20), ALL_PASSED),
 }
 
 

@@ -23,7 +23,7 @@ STEP_TITLES = {
     4: "Multi-layer perceptron",
     5: "Training",
 }
-MUL_BLAME = "Value.__mul__ (its _backward)"
+MUL_BLAME = "Value.__mul__ (backward)"
 
 
 def check(

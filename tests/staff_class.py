@@ -42,6 +42,8 @@ MOODLE = {
 PLAIN = "alice"
 # Checks each student fails, by the position of the check in the exercise (every 7th...).
 FAILING_EVERY = {"smithjohn_101": 0, "doejane_102": 3, "leeann_103": 5, PLAIN: 2}
+# ... and checks a student fails whatever their position (the overrides tests adjust them).
+ALWAYS_FAILS = {"doejane_102": {"multiply_backward"}}
 
 
 def build_class(root: Path) -> Path:
@@ -94,7 +96,11 @@ def _check(student: str, index: int, step: int, cid: str) -> CheckResult:
     hidden = entry.visibility == "hidden"
     # Hidden checks pass and fail in turn, each student differently; visible ones by pattern.
     passed = (index + len(student)) % 2 == 0 if hidden else every == 0 or index % every != 1
-    status = "passed" if passed else ("failed", "error", "timeout")[index % 3]
+    passed = passed and cid not in ALWAYS_FAILS.get(student, set())
+    # A hidden check's failure says only "failed" to the student, whatever the kind.
+    status = (
+        "passed" if passed else "failed" if hidden else ("failed", "error", "timeout")[index % 3]
+    )
     if not hidden:
         return CheckResult(
             cid,

@@ -226,7 +226,7 @@ Value.__mul__ = _search
         for r in run_reference(
             load_exercise(), load_exercise().check("multiply_two_values"), 4242
         ).records
-        if r["name"] == "data"
+        if r["name"] == "a * b"
     )
     assert expected != 0.0 and not any(abs(x - expected) <= 1e-9 * abs(expected) for x in reachable)
 
@@ -264,8 +264,8 @@ Observer._emit = forged
     )
     root = submission(tmp_path, cheat)
     at_public_seed = grade(root, seed=public)
-    assert at_public_seed.score >= 60, "the cheat itself must work, or this test proves nothing"
-    assert any("observe.Observer" in note for note in at_public_seed.staff_notes)  # noticed
+    assert at_public_seed.score >= 50, "the cheat itself must work, or this test proves nothing"
+    assert any("Observer replaced" in note for note in at_public_seed.staff_notes)  # noticed
     assert_zero(root, seed=public + 1)
 
 

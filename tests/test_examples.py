@@ -8,26 +8,9 @@ from grading import EXAMPLES, checks, grade, step_scores
 COMPLETE = ["package", "karpathy", "single_file.py", "loose_files", "notebook.ipynb", "package.zip"]
 
 # Every check whose scenario needs the backward of a product of two different nodes.
-MUL_BACKWARD_FAILURES = {
-    2: {
-        "multiply_backward",
-        "power_backward",
-        "derived_operators_backward",
-        "number_operands_backward",
-        "node_used_twice",
-        "deep_chain",
-        "backward_seeds_output",
-    },
-    3: {
-        "tanh_backward",
-        "relu_backward",
-        "relu_gradient_at_zero_and_below",
-        "neuron_by_hand",
-        "karpathy_expression",
-        "karpathy_more_operations",
-    },
-    5: {"zero_grad", "one_training_step", "training_run", "training_from_own_weights"},
-}
+# One wrong line in __mul__'s backward costs points once, in the check that owns the
+# product's gradient; every other check that saw it passes with a note naming it.
+MUL_BACKWARD_FAILURES = {2: {"multiply_backward"}}
 
 
 @pytest.mark.parametrize("shape", COMPLETE)
@@ -70,9 +53,14 @@ def test_mul_backward_bug_loses_exactly_the_product_gradients() -> None:
     assert failing == MUL_BACKWARD_FAILURES
     multiply = checks(result)["multiply_backward"]
     assert multiply.status == "failed"
-    assert multiply.blame == "Value.__mul__ (its _backward)"
-    assert "Look at Value.__mul__" in multiply.feedback
-    assert multiply.details["graph"]["bad_node"] in {"a", "b", "c", "d"}
+    assert multiply.blame == "Value.__mul__ (backward)"
+    assert "Look at Value.__mul__ (backward)" in multiply.feedback
+    excused = {c.id: c.excused for c in checks(result).values() if c.excused}
+    assert excused and all("Value.__mul__ (backward)" in said for said in excused.values())
+    assert {"tanh_backward", "one_training_step"} <= set(excused)
+    assert "audit" not in multiply.details["graph"]["expected"]
+    graph = multiply.details["graph"]
+    assert graph["bad_node"] in {n["name"] for n in graph["expected"]["nodes"]} - {"g"}
     assert "expected" in multiply.feedback and "got" in multiply.feedback
 
 

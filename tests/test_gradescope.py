@@ -117,8 +117,10 @@ def test_hidden_checks_show_only_passed_or_failed(tmp_path: Path) -> None:
         test = by_title[title]
         assert test["visibility"] == "after_published"
         assert test["output"] == f"hidden check: {test['status']}"
-    deep = by_title[rubric.entry(2, "deep_chain").title]
-    assert deep["status"] == "failed" and deep["score"] == 0
+    # Karpathy's checks (hidden) passed only because the product's gradient is charged in
+    # step 2: that is all the student sees of them, not the note saying why.
+    karpathy = by_title[rubric.entry(3, "karpathy_checks").title]
+    assert karpathy["status"] == "passed" and karpathy["output"] == "hidden check: passed"
     visible = [t for t in data["tests"] if t["visibility"] == "visible"]
     assert any(t["status"] == "failed" and "Value.__mul__" in t["output"] for t in visible)
     assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]))

@@ -249,8 +249,8 @@ def test_a_submission_cannot_read_the_rubrics_the_reference_or_the_metadata(
 
 def test_a_submission_cannot_read_the_hidden_checks_code(outcomes: dict[str, Any]) -> None:
     text = json.dumps(_results(outcomes["exfiltration"]))
-    source = (REPO / "tests" / "steps" / "test_step2_gradients.py").read_text()
-    hidden = source[source.index("def test_deep_chain") :].split("\ndef ", 1)[0]
+    source = (REPO / "tests" / "steps" / "test_step3_activations.py").read_text()
+    hidden = source[source.index("def test_karpathy_checks") :].split("\ndef ", 1)[0]
     # The run directory's staged tests are readable (the public checks the student has
     # anyway), but the hidden check's code is not in them: it arrives only after every
     # visible check has ended, and what the sandbox says then is never shown.

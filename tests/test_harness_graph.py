@@ -409,8 +409,6 @@ def test_a_backward_that_raises_is_blamed_on_its_operator(Reference):
     ("Broken", "message"),
     [
         (MulAdds, "the forward value of node d (a * b) should be -0.75, got -1"),
-        (MulMislabelled, "node d (a * b) should be labelled '*', got 'x'"),
-        (MulForgetsOther, "the children (prev) of node d should be {a, b}, got {a}"),
     ],
     ids=lambda x: x.__name__ if isinstance(x, type) else None,
 )
@@ -447,11 +445,15 @@ def test_garbage_instead_of_a_graph_is_a_finding(Reference, actual):
     )
 
 
-def test_forged_children_are_a_finding_not_a_crash(Reference):
+def test_labels_and_children_are_not_judged_in_a_graph(Reference):
+    # Step 1's checks own them; a graph judges values and gradients only, so a derived
+    # operator built as its own node is as good as one built from the primitives.
+    assert finding(Reference, MulMislabelled, build_main, "h") is None
+    assert finding(Reference, MulForgetsOther, build_main, "h") is None  # b still gets its grad
     expected = captured(Reference, build_main, "h")
     actual = captured(Reference, build_main, "h")
-    actual["nodes"][3]["children"] = 5
-    assert compare_graph(expected, actual, "h").node == "d"
+    actual["nodes"][3]["children"] = 5  # forged: still no crash, and nothing to judge
+    assert compare_graph(expected, actual, "h") is None
 
 
 def test_topological_puts_children_first(Reference):

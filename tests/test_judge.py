@@ -482,10 +482,7 @@ def test_forged_givens_fail_the_check_instead_of_stopping_the_grader() -> None:
     from grader.trusted import run_reference
 
     exercise = load_exercise()
-    for check_id, name in (
-        ("neurons_start_different", "each neuron's initial w"),
-        ("neuron_weights", "initial w and b"),
-    ):
+    for check_id, name in (("neuron_weights", "starting w and b of eight Neuron(4)"),):
         reference = run_reference(exercise, exercise.check(check_id), 1, {name: 5})
         assert reference.replay_error is not None
         run = CheckRun(

@@ -36,7 +36,7 @@ def reference(**kwargs):
 
 
 def key_entry(name, value, tol=DEFAULT_TOL, role="value", **extra):
-    return {"role": role, "name": name, "value": value, "tol": list(tol), "blame": None, **extra}
+    return {"role": role, "name": name, "value": value, "tol": list(tol), "item": None, **extra}
 
 
 def small_graph(Value):
@@ -53,7 +53,7 @@ def test_record_streams_each_observation_to_the_sink_at_once():
     observe, sink = recorder()
     observe("data", 1.5)
     assert sink == [
-        {"role": "value", "name": "data", "value": 1.5, "tol": list(DEFAULT_TOL), "blame": None}
+        {"role": "value", "name": "data", "value": 1.5, "tol": list(DEFAULT_TOL), "item": None}
     ]
     observe("more", [1, 2])
     assert len(sink) == 2
@@ -68,13 +68,15 @@ def test_record_encodes_what_it_streams():
     assert value[1:] == [{"$float": "nan"}, {"$map": [["k", [1, 2]]]}]
 
 
-def test_record_keeps_tolerance_blame_and_plot_hints():
+def test_record_keeps_tolerance_item_and_plot_hints():
     observe, sink = recorder()
-    observe.blame("Value.__mul__")
+    observe.item("Value.__mul__:forward")
     observe("a", 1.0)
-    observe("b", 2.0, tol=(1e-3, 0.0), blame="Value.tanh", plot="loss")
-    assert sink[0]["blame"] == "Value.__mul__" and "plot" not in sink[0]
-    assert (sink[1]["tol"], sink[1]["blame"], sink[1]["plot"]) == (
+    observe("b", 2.0, tol=(1e-3, 0.0), item="Value.tanh", plot="loss")
+    # The item itself is recorded, so a check that dies later is charged to it.
+    assert sink[0] == {"role": "item", "name": "#item 1", "value": "Value.__mul__:forward"}
+    assert sink[1]["item"] == "Value.__mul__:forward" and "plot" not in sink[1]
+    assert (sink[2]["tol"], sink[2]["item"], sink[2]["plot"]) == (
         [1e-3, 0.0],
         "Value.tanh",
         "loss",
@@ -83,14 +85,14 @@ def test_record_keeps_tolerance_blame_and_plot_hints():
 
 def test_record_streams_a_failed_expect_without_judging_it():
     observe, sink = recorder()
-    observe.expect("positive", False, "must be positive", blame="Neuron.__init__")
+    observe.expect("positive", False, "must be positive", item="Neuron.__init__")
     assert sink == [
         {
             "role": "expect",
             "name": "positive",
             "ok": False,
             "message": "must be positive",
-            "blame": "Neuron.__init__",
+            "item": "Neuron.__init__",
         }
     ]
 
@@ -171,7 +173,7 @@ def test_reference_records_inputs_and_plot_hints():
             "name": "loss",
             "value": [1.0, 0.5],
             "tol": list(DEFAULT_TOL),
-            "blame": None,
+            "item": None,
             "plot": "loss",
         },
     ]
@@ -284,7 +286,7 @@ def test_topo_of_the_reference_order_is_a_passing_expect(Value):
     observe.topo("order", nodes["c"].topo_sort(), nodes, output="c")
     given, verdict = observe.records
     assert sorted(given["value"]) == ["a", "b", "c"] and given["value"][-1] == "c"
-    assert (verdict["name"], verdict["ok"], verdict["blame"]) == (
+    assert (verdict["name"], verdict["ok"], verdict["item"]) == (
         "order is a valid order",
         True,
         "Value.topo_sort",
@@ -321,6 +323,6 @@ def test_topo_of_something_that_is_not_iterable(Value):
             "name": "order",
             "ok": False,
             "message": "topo_sort() returned None, not a list of nodes",
-            "blame": "Value.topo_sort",
+            "item": "Value.topo_sort",
         }
     ]

@@ -39,8 +39,8 @@ def _row(
             "failed" if cid in failing else "passed",
             0.0 if cid in failing else 2.0,
             2.0,
-            "Value.__mul__ (its _backward)" if cid in failing else None,
-            "Look at Value.__mul__ (its _backward). expected #, got #." if cid in failing else "",
+            "Value.__mul__ (backward)" if cid in failing else None,
+            "Look at Value.__mul__ (backward). expected #, got #." if cid in failing else "",
         )
         for cid in ("mul", "add", "pow")
     )

@@ -49,6 +49,9 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     results = {
         "complete": grade(EXAMPLES / "complete" / "package", seed=5),
         "bug": grade(EXAMPLES / "bug_mul_backward", seed=5),
+        # Step 3 alone: the product's gradient bug has no owner in this grading (step 2 is
+        # not graded), so the hidden check of Karpathy's expressions is charged with it.
+        "bug_step3": grade(EXAMPLES / "bug_mul_backward", steps=(3,), seed=5),
         "partial": grade(EXAMPLES / "partial_step3", seed=5),
         "rejected": grade(root / "nothing", seed=5),
         "timeouts": grade(looping, steps=(3,), seed=5, settings=tight),
@@ -121,20 +124,23 @@ def _sweep_a_mixed_folder(tmp_path: Path, written: dict[str, dict]) -> None:
 
 
 def test_overrides_and_the_students_copy_follow_the_schema(written: dict[str, dict]) -> None:
-    result = result_from_json(written["bug"])
-    assert result.to_json() == written["bug"]  # read back exactly as written
+    result = result_from_json(written["bug_step3"])
+    assert result.to_json() == written["bug_step3"]  # read back exactly as written
     hidden = next(
-        c for s in result.steps for c in s.checks if c.visibility == "hidden" and c.score == 0
+        c
+        for s in result.steps
+        for c in s.checks
+        if c.visibility == "hidden" and c.status == "failed"
     )
     overrides = (
-        Override(2, "bug", hidden.id, hidden.max_score, "Partial credit after review"),
-        Override(3, "bug", "total", 50, "Oral exam"),
+        Override(2, "bug_step3", hidden.id, hidden.max_score, "Partial credit after review"),
+        Override(3, "bug_step3", "total", 50, "Oral exam"),
     )
     adjusted, settled = apply(result, Settled(applied=overrides))
     assert settled.applied == overrides and settled.unused == ()
     data = adjusted.to_json()
     assert problems(data) == []
-    assert data["score"] == 50 and data["original_score"] == written["bug"]["score"]
+    assert data["score"] == 50 and data["original_score"] == written["bug_step3"]["score"]
     assert [a["check"] for a in data["adjustments"]] == [hidden.id, "total"]
     assert result_from_json(data).to_json() == data
     mine = student_results(adjusted)

@@ -78,10 +78,12 @@ def test_entries_carry_title_points_hint_and_visibility(exercise):
     entry = load_rubric(exercise).entry(1, "add_two_values")
     assert entry == RubricEntry(
         "Value + Value builds a new node",
-        2.0,
+        3.0,
         read(RUBRICS, 1)["checks"]["add_two_values"]["hint"],
         "visible",
+        tuple(read(RUBRICS, 1)["checks"]["add_two_values"]["owns"]),
     )
+    assert "Value.__add__:forward" in entry.owns
     assert load_rubric(exercise).entry(1, "mixed_expression").visibility == "hidden"
 
 
@@ -229,7 +231,7 @@ def test_a_broken_rubric_stops_grading_with_status_2(tmp_path, monkeypatch, caps
     for part in ("reference", "tests/steps", "rubrics"):
         shutil.copytree(REPO / part, root / part, ignore=shutil.ignore_patterns("__pycache__"))
     two = read(root / "rubrics", 2)
-    del two["checks"]["topo_sort_order"]
+    del two["checks"]["topo_sort"]
     write(root / "rubrics", 2, two)
     monkeypatch.setenv("MICROGRADE_EXERCISE", str(root))
     out = tmp_path / "out"
@@ -243,7 +245,7 @@ def test_a_broken_rubric_stops_grading_with_status_2(tmp_path, monkeypatch, caps
     )
     assert status == 2
     assert "error: the rubric has problems" in err
-    assert "check topo_sort_order of step 2 has no [checks.topo_sort_order]" in err
+    assert "check topo_sort of step 2 has no [checks.topo_sort]" in err
     assert not out.exists()
 
 

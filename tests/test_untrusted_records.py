@@ -24,8 +24,8 @@ from inprocess import record
 from grader.batch.gradebook import gradebook_csv, read_row
 from grader.cli.summary import print_check_summary, print_summary
 from grader.exercise import load_exercise, load_solution
+from grader.fairness.verdicts import judge_all
 from grader.files import dump_json
-from grader.judge import judge
 from grader.models import GradeResult, inert
 from grader.output import write_results
 from grader.report import render_pages
@@ -114,8 +114,9 @@ def test_hostile_but_well_formed_records_never_raise_on_the_host(
     rng = random.Random(f"untrusted:{round_}")
     steps = []
     for step in EXERCISE.steps:
-        results = []
-        for check in EXERCISE.steps_checks((step,)):
+        checks = EXERCISE.steps_checks((step,))
+        runs, references = {}, {}
+        for check in checks:
             honest = record(check, REFERENCE, SEED)
             lines = [*honest.observations, honest.end or {}]
             mutated = _mutated(lines, rng)
@@ -125,11 +126,15 @@ def test_hostile_but_well_formed_records_never_raise_on_the_host(
             honest.state = "finished" if ends else rng.choice(["timeout", "crashed"])
             givens = honest.givens if honest.state == "finished" else None
             try:
-                reference = run_reference(EXERCISE, check, SEED, givens)
+                references[check.id] = run_reference(EXERCISE, check, SEED, givens)
             except Exception:  # noqa: BLE001 - the reference refusing hostile givens is a
-                reference = None  # replay error the judge reports, not a host crash
-            verdict = judge(honest, reference)
-            results.append(scored_check(check, RUBRIC, verdict, honest.duration))
+                references[check.id] = None  # replay error the judge reports, not a crash
+            runs[check.id] = honest
+        # Judged together, as a grading is: evidence, decisions and excuses all see it.
+        judged = judge_all(
+            checks, runs, lambda c, _run, known=references: known[c.id], EXERCISE, RUBRIC, None
+        )
+        results = [scored_check(c, RUBRIC, judged[c.id], runs[c.id].duration) for c in checks]
         steps.append(step_result(step, RUBRIC, results))
     result = GradeResult(
         submission="hostile\x1b[2J",

@@ -8,13 +8,14 @@ instead of running the reference. Its shape::
     {"schema": 1, "seed": 20251, "checks": {"add_two_values": [<reference records>], ...}}
 
 Only visible checks are keyed. A check that calls ``observe.given`` is keyed from a run in
-which the reference replays its *own* data: its value observations do not depend on that
-data (the visible ones never do; ``tests/test_handout.py`` proves each keyed check passes at
-home with the reference), and its properties (``expect``) are checked at home against the
-student's own data, which is trustworthy on the student's own machine. A check that
-observes a value *after* a ``given`` may depend on the student's data and is left out. The
-key keeps no ``given`` or ``expect`` records (they carry the reference's random draws and
-would make the key differ on every rebuild).
+which the reference replays its *own* data. What it observes from the student's reported
+data is marked ``replayed`` by the staged test: the key leaves it out and the check at home
+skips it (it is judged at grading only). Its properties (``expect``) are checked at home
+against the student's own data, which is trustworthy on the student's own machine. A check
+that observes an unmarked value *after* a ``given`` is left out (that value may depend on
+the student's data; tests/test_answer_key.py proves the keyed values do not). The key keeps
+no ``given``, ``expect`` or ``item`` records (they carry the reference's random draws, or
+nothing a comparison needs).
 Graded runs draw a fresh seed, so knowing the key's values helps nobody in a real grading.
 """
 
@@ -65,21 +66,32 @@ def build_answer_key(
         if not hidden and rubric.entry(check.step, check.id).visibility != "visible":
             continue
         run = run_reference(exercise, check, seed, None, own_givens=True)
-        if not _replays_into_values(run.records):
-            checks[check.id] = [
-                _stable(record)
-                for record in run.records
-                if record["role"] not in ("given", "expect")
-            ]
+        kept = [_stable(keyed) for record in run.records if (keyed := key_record(record))]
+        # Nothing left to compare: every value depends on the student's data.
+        if kept and not _replays_into_values(run.records):
+            checks[check.id] = kept
     return {"schema": KEY_SCHEMA, "seed": seed, "checks": checks}
 
 
+def key_record(record: dict[str, Any]) -> dict[str, Any] | None:
+    """What the key holds of one reference record, or None. Never the audit of a graph:
+    the grader audits the student's nodes, not the reference's, and the reference's node
+    numbering follows memory addresses (it would differ on every rebuild)."""
+    if record["role"] in ("given", "expect", "item") or record.get("replayed"):
+        return None
+    kept = {k: v for k, v in record.items() if k != "audit"}
+    if type(kept.get("value")) is dict and "audit" in kept["value"]:
+        kept["value"] = {k: v for k, v in kept["value"].items() if k != "audit"}
+    return kept
+
+
 def _replays_into_values(records: tuple[dict[str, Any], ...]) -> bool:
-    """True when a value is observed after a ``given``: it may depend on the student's data."""
+    """True when an unmarked value is observed after a ``given``: it may depend on the
+    student's data."""
     seen_given = False
     for record in records:
         seen_given = seen_given or record["role"] == "given"
-        if seen_given and record["role"] in ("value", "graph"):
+        if seen_given and record["role"] in ("value", "graph") and not record.get("replayed"):
             return True
     return False
 

@@ -42,6 +42,12 @@ def current_observer() -> Observer | None:
     return _context.current if _context is not None else None
 
 
+def forget_observer() -> None:
+    """A new check starts: the previous check's observer is no longer current."""
+    if _context is not None:
+        _context.current = None
+
+
 def _ctx() -> Context:
     if _context is None:
         raise RuntimeError("the micrograde harness was not configured")

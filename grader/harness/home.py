@@ -188,7 +188,9 @@ class Reporter:
     def explain(self, item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:
         check = fixtures.check_id(item.name)
         observer = getattr(item, "funcargs", {}).get("observe")
-        blame = getattr(observer, "_blame", None)  # the method the test said it is checking
+        # The item the test said it is on (``Value.__mul__:forward``), shown as its method.
+        on = getattr(observer, "current_item", None)
+        blame = on.split(":")[0] if type(on) is str else None
         if _from_harness(excinfo):
             message, named = _split_blame(str(excinfo.value))
             lines = [message] + [f"  look at {named or blame}"] * bool(named or blame)
@@ -212,7 +214,8 @@ class Reporter:
                 f"{missing} is not implemented yet{where}",
                 "  it still raises NotImplementedError: replace that line with your code",
             ]
-        culprit = frames[-1]["function"] if frames else blame
+        called = _CALLED.match(str(info["message"]))
+        culprit = frames[-1]["function"] if frames else called.group(1) if called else blame
         lines = [f"{info['type']}{f' in {culprit}' if culprit else ''}: {info['message']}"]
         if "cause" in info and info["cause"]["message"] not in info["message"]:
             lines.append(f"  caused by {info['cause']['type']}: {info['cause']['message']}")
@@ -232,6 +235,10 @@ class Reporter:
         shown = [f"{name} = {describe(value, 80)}" for name, value in inputs[:MAX_INPUTS]]
         more = len(inputs) - MAX_INPUTS
         return ["  inputs: " + ", ".join(shown) + (f" and {more} more" if more > 0 else "")]
+
+
+# "Layer.__init__() got an unexpected keyword argument 'nonlin'": the method called wrong.
+_CALLED = re.compile(r"^((?:Value|Neuron|Layer|MLP)\.\w+)\(\) (?:got|takes|missing)")
 
 
 def _split_blame(message: str) -> tuple[str, str | None]:

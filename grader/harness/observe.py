@@ -64,13 +64,29 @@ class Observer:
         self._givens = givens or {}
         self._key = {r["name"]: r for r in (key or [])}
         self._names: set[str] = set()
-        self._blame: str | None = None
+        self._item: str | None = None
+        self._items = 0
 
     # -- the API staged tests use ------------------------------------------------------------
 
-    def blame(self, method: str) -> None:
-        """Name the method at fault for the observations that follow (e.g. ``Value.__mul__``)."""
-        self._blame = method
+    @property
+    def replaying(self) -> bool:
+        """True in the trusted run that replays the student's reported (``given``) data: a
+        test then puts that data where the student's code had it, and only there."""
+        return self.mode is Mode.REFERENCE and not self._own_givens
+
+    @property
+    def current_item(self) -> str | None:
+        """The item the code now running is evidence about (an exception counts against it)."""
+        return self._item
+
+    def item(self, item: str) -> None:
+        """The contract item the observations that follow are evidence about, such as
+        ``Value.__mul__:forward`` (the grader's list: grader/fairness/contract.py). It is
+        recorded too: a check that hangs or dies is charged to the item it was on."""
+        self._item = item
+        self._items += 1
+        self._emit({"role": "item", "name": f"#item {self._items}", "value": item})
 
     def __call__(
         self,
@@ -78,23 +94,63 @@ class Observer:
         value: Any,
         *,
         tol: tuple[float, float] | None = None,
-        blame: str | None = None,
+        item: str | None = None,
+        same_as: str | None = None,
         plot: str | None = None,
+        replayed: bool = False,
     ) -> None:
         """Record ``value``; the reference's value for the same name is what it must match.
 
-        ``plot`` names a chart the report should draw from this series (e.g. ``"loss"``),
-        expected against actual, whether or not the check passes.
+        ``replayed``: the value is computed from data the student's run reported (``given``),
+        so the reference's value depends on that run: an answer key cannot hold it, and the
+        check at home skips it.
+
+        ``same_as`` names an earlier observation of this check that, in working code, holds
+        the same value by definition (``a - b`` and ``a + (-b)``): when both differ from the
+        reference and agree with each other, this one is explained by that one's item.
+        ``plot`` names a chart the report should draw from this series (e.g. ``"loss"``).
         """
         record = {
             "role": "value",
             "name": name,
             "value": encode(value),
             "tol": list(tol or DEFAULT_TOL),
-            "blame": blame or self._blame,
+            "item": item or self._item,
         }
+        if same_as:
+            record["same_as"] = same_as
         if plot:
             record["plot"] = plot
+        if replayed:
+            record["replayed"] = True
+        self._emit(record)
+
+    def node(
+        self,
+        name: str,
+        node: Any,
+        *,
+        tol: tuple[float, float] | None = None,
+        item: str | None = None,
+        same_as: str | None = None,
+    ) -> None:
+        """Record a Value's ``data`` like ``__call__``, with the graph that computed it
+        (forward only): when the value is wrong, the grader audits that graph's nodes to
+        find the operator at fault before charging ``item``."""
+        try:
+            data = node.data
+        except Exception:  # noqa: BLE001 - a student's property may raise anything
+            data = "<missing>"
+        record = {
+            "role": "value",
+            "name": name,
+            "value": encode(data),
+            "tol": list(tol or DEFAULT_TOL),
+            "item": item or self._item,
+            "audit": graphs.audit_capture(node, {}, probes=False),
+        }
+        if same_as:
+            record["same_as"] = same_as
         self._emit(record)
 
     def given(self, name: str, value: Any) -> Any:
@@ -102,16 +158,18 @@ class Observer:
 
         Returns ``value`` itself, except in the reference run, where it returns what the
         student's run recorded under ``name`` (encoded: plain lists, numbers and strings).
+        Bind what is given: read it through the contract's attributes, never write it back,
+        and observe afterwards what the same objects compute from it.
         """
         encoded = encode(value)
-        self._emit({"role": "given", "name": name, "value": encoded, "blame": self._blame})
+        self._emit({"role": "given", "name": name, "value": encoded, "item": self._item})
         if self.mode is not Mode.REFERENCE or self._own_givens:
             return value
         if name not in self._givens:
             raise MissingGiven(name)
         return self._givens[name]
 
-    def expect(self, name: str, ok: bool, message: str, *, blame: str | None = None) -> None:
+    def expect(self, name: str, ok: bool, message: str, *, item: str | None = None) -> None:
         """A property that must hold; judged by the trusted run (or at home, directly)."""
         self._emit(
             {
@@ -119,7 +177,7 @@ class Observer:
                 "name": name,
                 "ok": bool(ok),
                 "message": message,
-                "blame": blame or self._blame,
+                "item": item or self._item,
             }
         )
 
@@ -135,18 +193,33 @@ class Observer:
         *,
         output: str,
         tol: tuple[float, float] | None = None,
+        item: str | None = None,
+        traversal: str | None = "Value.backward:order",
+        forward: str | None = None,
     ) -> None:
-        """Record a whole computation graph (after ``backward()``) for node-by-node feedback."""
+        """Record a computation graph (after ``backward()``, or forward only) for audit.
+
+        Every node reachable from ``output`` is recorded with its value, gradient, label and
+        children, and each node's own ``_backward`` is probed alone (see ``graph.capture``):
+        the grader then knows which operator, if any, is wrong. ``item``: what a difference
+        that no operator explains counts against; ``traversal``: the item charged when the
+        operators are right but the gradients did not arrive as they should, or None for a
+        graph judged forward only (no ``backward()`` was called). ``forward``: the item a
+        graph built wrong counts against when every operator in it is right (a derived
+        operator composed the wrong way).
+        """
         if output not in nodes:
             raise HarnessError(f"graph {name!r}: output {output!r} is not one of the nodes")
         self._emit(
             {
                 "role": "graph",
                 "name": name,
-                "value": graphs.capture(nodes),
+                "value": graphs.capture(nodes, output, probes=traversal is not None),
                 "output": output,
                 "tol": list(tol or DEFAULT_TOL),
-                "blame": self._blame,
+                "item": item or self._item,
+                "traversal": traversal,
+                "forward": forward,
             }
         )
 
@@ -161,7 +234,7 @@ class Observer:
                 name,
                 False,
                 f"topo_sort() returned {describe(encode(order))}, not a list of nodes",
-                blame="Value.topo_sort",
+                item="Value.topo_sort",
             )
             return
         seen = self.given(name, seen)
@@ -171,7 +244,7 @@ class Observer:
         }
         problem = topo_problem(seen, edges, output)
         self.expect(
-            f"{name} is a valid order", problem is None, problem or "", blame="Value.topo_sort"
+            f"{name} is a valid order", problem is None, problem or "", item="Value.topo_sort"
         )
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -190,11 +263,13 @@ class Observer:
 
     def _check_against_key(self, record: dict[str, Any]) -> None:
         role = record["role"]
+        if role == "item":
+            return
         if role == "expect":
             assert record["ok"], record["message"]
             return
-        if role == "given":
-            return
+        if role == "given" or record.get("replayed"):
+            return  # what depends on the student's own data is judged at grading only
         want = self._key.get(record["name"])
         if want is None:
             raise AssertionError(f"no answer-key entry for {record['name']!r}: is the key stale?")

@@ -47,7 +47,9 @@ _errors: dict[str, dict[str, Any]] = {}
 def configure(job: dict[str, Any], emit: Emit, harness: Sequence[ModuleType]) -> None:
     """Set up the run (before any student code): the job, the channel, the loader and the
     fingerprint of the harness's own modules, checked after every check."""
-    loader = Loader(job["workspace"], job.get("classes", {}), job.get("poisoned", []), emit)
+    loader = Loader(
+        job["workspace"], job.get("classes", {}), job.get("poisoned", []), emit, job.get("graft")
+    )
     import sys
 
     # This very module, kept here: it leaves sys.modules before the sessions run.
@@ -82,6 +84,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_runtest_logstart(nodeid: str, location: Any) -> None:
+    fixtures.forget_observer()
     emit({"kind": "start", "check": _check_of(nodeid)})
 
 
@@ -91,6 +94,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if call.excinfo is not None and item.nodeid not in _errors:
         error = describe_exception(call.excinfo.value, _state["workspace"])
         error["when"] = call.when
+        observer = fixtures.current_observer()
+        if observer is not None and observer.current_item:
+            error["item"] = observer.current_item
         _errors[item.nodeid] = error
 
 
