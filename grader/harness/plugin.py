@@ -47,7 +47,13 @@ _errors: dict[str, dict[str, Any]] = {}
 def configure(job: dict[str, Any], emit: Emit, harness: Sequence[ModuleType]) -> None:
     """Set up the run (before any student code): the job, the channel, the loader and the
     fingerprint of the harness's own modules, checked after every check."""
-    loader = Loader(job["workspace"], job.get("classes", {}), job.get("poisoned", []), emit)
+    loader = Loader(
+        job["workspace"],
+        job.get("classes", {}),
+        job.get("poisoned", []),
+        emit,
+        toplevel=job.get("toplevel", {}),  # stand-ins, and notebooks run statement by statement
+    )
     import sys
 
     # This very module, kept here: it leaves sys.modules before the sessions run.
