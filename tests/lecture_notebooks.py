@@ -31,12 +31,12 @@ def solution_parts() -> tuple[str, str]:
     return "class Value:" + value.rstrip() + "\n", "class Neuron:" + network.rstrip() + "\n"
 
 
-REPR = '''
+REPR = """
     def __repr__(self):
         return f"Value(data={self.data:.4f}, grad={self.grad:.4f})"
-'''
+"""
 
-DRAW_DOT = '''def trace(root):
+DRAW_DOT = """def trace(root):
     # builds a set of all nodes and edges in a graph
     nodes, edges = set(), set()
     def build(v):
@@ -60,9 +60,9 @@ def draw_dot(root):
     for n1, n2 in edges:
         dot.edge(str(id(n1)), str(id(n2)) + n2._op)
     return dot
-'''
+"""
 
-TRAINING = '''xs = [
+TRAINING = """xs = [
     [2.0, 3.0, -1.0],
     [3.0, -1.0, 0.5],
     [0.5, 1.0, 1.0],
@@ -79,16 +79,16 @@ for k in tqdm(range(40)):
         p.data += -0.05 * p.grad
     losses.append(loss.data)
     print(k, loss.data)
-'''
+"""
 
-BROKEN_NEURON = '''class Neuron:
+BROKEN_NEURON = """class Neuron:
     # first attempt, fixed further down
     def __init__(self, nin):
         self.w = [Value(0.0) for _ in range(nin)]
 
     def __call__(self, x):
         raise NotImplementedError
-'''
+"""
 
 
 def _code(source: str, count: int | None = None, crlf: bool = False) -> Any:
@@ -109,7 +109,8 @@ def lecture_cells(*, endless: bool = False, extra_value: str = "") -> list[Any]:
         md("# micrograd\nFollowing the lecture: a tiny autograd engine and a neural net."),
         _code(
             "import matplotlib.pyplot as plt\nfrom graphviz import Digraph\nimport math\n"
-            "import random\nfrom collections import deque\nfrom tqdm import tqdm\n%matplotlib inline",
+            "import random\nfrom collections import deque\nfrom tqdm import tqdm\n"
+            "%matplotlib inline",
             1,
         ),
         _code("!pip install graphviz\n!pip install tqdm", 2),
