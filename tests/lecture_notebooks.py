@@ -97,10 +97,16 @@ def _code(source: str, count: int | None = None, crlf: bool = False) -> Any:
     return cell
 
 
-def lecture_cells(*, endless: bool = False, extra_value: str = "") -> list[Any]:
-    """The cells of the lecture-style notebook (``endless``: its training never ends)."""
+def lecture_cells(*, endless: bool = False, numpy: bool = False) -> list[Any]:
+    """The cells of the lecture-style notebook (``endless``: its training never ends;
+    ``numpy``: ``Value.__add__`` adds with numpy, so the classes really need it)."""
     value, network = solution_parts()
-    value = value.rstrip() + "\n" + REPR + extra_value
+    value = value.rstrip() + "\n" + REPR
+    first = "import numpy as np\n" if numpy else ""
+    if numpy:
+        value = value.replace(
+            "Value(self.data + other.data,", "Value(float(np.add(self.data, other.data)),"
+        )
     md = nbformat.v4.new_markdown_cell
     train = TRAINING
     if endless:  # "until the loss is small enough", which never happens
@@ -108,7 +114,7 @@ def lecture_cells(*, endless: bool = False, extra_value: str = "") -> list[Any]:
     return [
         md("# micrograd\nFollowing the lecture: a tiny autograd engine and a neural net."),
         _code(
-            "import matplotlib.pyplot as plt\nfrom graphviz import Digraph\nimport math\n"
+            first + "import matplotlib.pyplot as plt\nfrom graphviz import Digraph\nimport math\n"
             "import random\nfrom collections import deque\nfrom tqdm import tqdm\n"
             "%matplotlib inline",
             1,

@@ -147,7 +147,8 @@ class TopLevelHooks:
             "line": line,
             "error": type(error).__name__[:100],
         }
-        name = getattr(error, "name", None) if isinstance(error, ImportError) else None
+        # The module an import did not find, or the name a NameError did not find.
+        name = getattr(error, "name", None) if isinstance(error, ImportError | NameError) else None
         if type(name) is str:
             record["name"] = name[:200]
         self._emit(record)

@@ -72,9 +72,13 @@ class Explained:
 
 @dataclass
 class _Facts:
-    standins: dict[str, list[Place]] = field(default_factory=dict)
-    raised: dict[str, list[Place]] = field(default_factory=dict)
-    missing: dict[str, list[tuple[Place, frozenset[str]]]] = field(default_factory=dict)
+    standins: dict[str, list[Place]] = field(default_factory=dict)  # package -> places
+    raised: dict[str, list[Place]] = field(default_factory=dict)  # exception type -> places
+    missing: dict[str, list[Place]] = field(default_factory=dict)  # package -> its imports
+    # Names lost to a missing package: those its import would have bound, and those bound
+    # by later statements that failed on one of them (d = a * b, when __add__ needs np).
+    lost: dict[str, str] = field(default_factory=dict)
+    after: dict[str, int] = field(default_factory=dict)  # package -> statements that failed on it
 
 
 def explain_toplevel(
@@ -94,7 +98,7 @@ def explain_toplevel(
     """
     facts = _Facts()
     names = (*DEFAULT_STANDINS, *standins)
-    for event in events:
+    for event in sorted(events, key=_order):
         _take(event, toplevel, names, facts)
     imported = set(imported) | {
         module for top in toplevel.values() for s in _statements(top) for module in s.modules
@@ -140,6 +144,16 @@ def _statement_at(top: TopLevel, place: Place) -> Statement | None:
     return next((s for s in source.statements or () if s.first <= place.line <= s.last), None)
 
 
+def _order(event: Mapping[str, object]) -> tuple[str, int, int]:
+    """Events in the order their statements run (a rerun may repeat earlier ones)."""
+    cell, line = event.get("cell"), event.get("line")
+    return (
+        str(event.get("module")),
+        cell if type(cell) is int else 0,
+        line if type(line) is int else 0,
+    )
+
+
 def _take(
     event: Mapping[str, object],
     toplevel: Mapping[str, TopLevel],
@@ -157,12 +171,17 @@ def _take(
         return
     if kind != "raised" or place is None or not isinstance(module, str):
         return
-    error = str(event.get("error", ""))
+    error, name = str(event.get("error", "")), event.get("name")
     statement = _statement_at(toplevel[module], place)
-    missing = _missing_module(error, event.get("name"), statement)
-    if statement is not None and missing is not None:
-        bound = frozenset(n for n, m in statement.imports if m == missing)
-        facts.missing.setdefault(missing, []).append((place, bound))
+    binds = statement.binds if statement is not None else frozenset()
+    lost = facts.lost.get(name) if error == "NameError" and isinstance(name, str) else None
+    missing = _missing_module(error, name, statement)
+    if lost is not None:  # a consequence of a missing package, told with it
+        facts.lost.update({bound: lost for bound in binds if bound not in facts.lost})
+        facts.after[lost] = facts.after.get(lost, 0) + 1
+    elif statement is not None and missing is not None:
+        facts.missing.setdefault(missing, []).append(place)
+        facts.lost.update({bound: missing for bound, m in statement.imports if m == missing})
     else:
         facts.raised.setdefault(error, []).append(place)
 
@@ -196,10 +215,8 @@ def _needed_package(facts: _Facts, errors: Sequence[CheckError], imported: set[s
     for error in errors:
         for kind, message in ((error.type, error.message), (error.cause_type, error.cause_message)):
             name = _NAME_ERROR.match(message) if kind == "NameError" else None
-            if name:
-                for package, places in facts.missing.items():
-                    if any(name.group(1) in bound for _, bound in places):
-                        return package
+            if name and name.group(1) in facts.lost:
+                return facts.lost[name.group(1)]
             module = _NO_MODULE.search(message) if kind == "ModuleNotFoundError" else None
             if module is None:
                 module = _NO_MODULE.search(message.rpartition("ModuleNotFoundError: ")[2])
@@ -209,8 +226,8 @@ def _needed_package(facts: _Facts, errors: Sequence[CheckError], imported: set[s
     return None
 
 
-def _missing_diagnosis(package: str, places: list[tuple[Place, frozenset[str]]]) -> Diagnosis:
-    place = places[0][0] if places else None
+def _missing_diagnosis(package: str, places: list[Place]) -> Diagnosis:
+    place = places[0] if places else None
     where = f" ({place})" if place else ""
     return Diagnosis(
         kind="missing_package",
@@ -264,12 +281,13 @@ def _notes(facts: _Facts, skip_package: str | None) -> list[str]:
         what = _WHAT_STANDS_IN.get(package, "calls to it did nothing")
         prefix = f"{_places(places)}: " if places else ""
         notes.append(f"{prefix}{package} is not available to the grader; {what}")
-    for package, found in facts.missing.items():
+    for package, places in facts.missing.items():
         if package != skip_package:
-            places = [place for place, _ in found]
+            after = facts.after.get(package, 0)
+            also = f", with {after} later statement{'s' * (after > 1)} that used it," * bool(after)
             notes.append(
                 f"{_places(places)}: your code imports {package}, which this course's grader "
-                f"does not provide; {_that(places)} left out and the rest ran"
+                f"does not provide; {_that(places)}{also} left out and the rest ran"
             )
     for error, places in facts.raised.items():
         notes.append(
@@ -283,14 +301,24 @@ def _that(places: Sequence[Place]) -> str:
 
 
 def _places(places: Sequence[Place]) -> str:
-    """'cell 1, line 1', 'cells 1 (line 1) and 4 (line 2)', 'homework.py, lines 3 and 9'."""
-    if len(places) == 1:
-        return str(places[0])
-    shown = [f"{p.cell} (line {p.line})" if p.cell else str(p.line) for p in places[:MAX_PLACES]]
-    more = len(places) - len(shown)
-    listed = ", ".join(shown[:-1]) + " and " + shown[-1] if not more else ", ".join(shown)
-    if more:
-        listed += f" and {more} more"
-    if all(p.cell for p in places):
-        return f"cells {listed}"
-    return f"{places[0].file}, lines {listed}"
+    """'cell 1, line 1', 'cell 7, lines 4 and 5', 'cell 2 (line 1) and cell 7 (lines 4
+    and 5)', 'homework.py, lines 3 and 9': grouped by cell (or file), at most a few."""
+    groups: dict[tuple[str, int], list[int]] = {}
+    for place in places:
+        lines = groups.setdefault((place.file, place.cell), [])
+        if place.line not in lines:
+            lines.append(place.line)
+    said = []
+    for (file, cell), lines in list(groups.items())[:MAX_PLACES]:
+        where = f"cell {cell}" if cell else file
+        numbers = f"line{'s' if len(lines) > 1 else ''} {_and([str(n) for n in sorted(lines)])}"
+        said.append((where, numbers))
+    if len(said) == 1:
+        return f"{said[0][0]}, {said[0][1]}"
+    more = len(groups) - len(said)
+    parts = [f"{where} ({numbers})" for where, numbers in said]
+    return _and(parts + ([f"{more} more"] if more else []))
+
+
+def _and(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
