@@ -120,14 +120,14 @@ def _docker_unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _build_sandbox_image() -> str | None:
+def _build_sandbox_image(*options: str) -> str | None:
     """Run ``micrograde sandbox build --offline``; None when it worked, else why not."""
     import subprocess
     import sys
 
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "grader", "sandbox", "build", "--offline"],
+            [sys.executable, "-m", "grader", "sandbox", "build", "--offline", *options],
             capture_output=True,
             text=True,
             timeout=BUILD_SECONDS,
@@ -157,6 +157,32 @@ def docker_sandbox() -> Iterator[Any]:
         sandbox = DockerSandbox.connect(exercise, settings)
     except SandboxUnavailableError:
         failure = _build_sandbox_image()
+        if failure:
+            _docker_unavailable(failure)
+        sandbox = DockerSandbox.connect(exercise, settings)
+    try:
+        yield sandbox
+    finally:
+        sandbox.close()
+
+
+NUMPY_SETTINGS = Path(__file__).parent / "data" / "numpy-settings.toml"
+
+
+@pytest.fixture(scope="session")
+def numpy_docker_sandbox(docker_sandbox: Any) -> Iterator[Any]:
+    """A ``DockerSandbox`` on the image built with ``[sandbox] packages = ["numpy"]``
+    (tests/data/numpy-settings.toml; built if it is missing, as CI does in .ci/run)."""
+    from grader.errors import SandboxUnavailableError
+    from grader.exercise import load_exercise
+    from grader.sandbox.docker import DockerSandbox
+    from grader.settings import load_settings
+
+    exercise, settings = load_exercise(), load_settings(NUMPY_SETTINGS)
+    try:
+        sandbox = DockerSandbox.connect(exercise, settings)
+    except SandboxUnavailableError:
+        failure = _build_sandbox_image("--settings", str(NUMPY_SETTINGS))
         if failure:
             _docker_unavailable(failure)
         sandbox = DockerSandbox.connect(exercise, settings)

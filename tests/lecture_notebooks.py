@@ -97,20 +97,21 @@ def _code(source: str, count: int | None = None, crlf: bool = False) -> Any:
     return cell
 
 
-def lecture_cells(*, endless: bool = False, numpy: bool = False) -> list[Any]:
-    """The cells of the lecture-style notebook (``endless``: its training never ends;
-    ``numpy``: ``Value.__add__`` adds with numpy, so the classes really need it)."""
+def lecture_cells(*, endless: bool = False, numpy: str | None = None) -> list[Any]:
+    """The cells of the lecture-style notebook. ``endless``: its training never ends;
+    ``numpy``: a module imported as ``np`` ("numpy", "jax.numpy") that ``Value.__add__``
+    adds with, so the classes really need it."""
     value, network = solution_parts()
     value = value.rstrip() + "\n" + REPR
-    first = "import numpy as np\n" if numpy else ""
+    first = f"import {numpy} as np\n" if numpy else ""
     if numpy:
         value = value.replace(
             "Value(self.data + other.data,", "Value(float(np.add(self.data, other.data)),"
         )
-    md = nbformat.v4.new_markdown_cell
     train = TRAINING
     if endless:  # "until the loss is small enough", which never happens
         train = train.replace("for k in tqdm(range(40)):", "k = 0\nwhile True:\n    k += 1")
+    md = nbformat.v4.new_markdown_cell
     return [
         md("# micrograd\nFollowing the lecture: a tiny autograd engine and a neural net."),
         _code(

@@ -208,6 +208,15 @@ def test_the_image_tag_follows_the_harness(tmp_path: Path) -> None:
     assert expected_tag(exercise).startswith(f"micrograde-sandbox:{__version__}-")
 
 
+def test_the_image_tag_follows_the_packages_staff_allow() -> None:
+    exercise = load_exercise()
+    plain = expected_tag(exercise)
+    assert expected_tag(exercise, ["numpy"]) != plain
+    assert expected_tag(exercise, ["numpy", "six"]) == expected_tag(exercise, ["six", "numpy"])
+    assert expected_tag(exercise, ["numpy>=2"]) != expected_tag(exercise, ["numpy"])
+    assert expected_tag(exercise, []) == plain
+
+
 # ------------------------------------------------------------ kill, finish, clean-up
 
 

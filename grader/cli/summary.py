@@ -11,6 +11,7 @@ import click
 from grader.models import CheckResult, GradeResult, inert, points
 
 MAX_FAILURES = 3
+MAX_NOTES = 6
 
 
 def _say(line: str, **style: Any) -> None:
@@ -58,7 +59,19 @@ def print_summary(result: GradeResult, out_dir: Path | None = None) -> None:
         _say(_failure_line(check))
     if len(failures) > MAX_FAILURES:
         _say(f"  … and {len(failures) - MAX_FAILURES} more (see the report)")
+    _notes(result)
     _report_link(out_dir)
+
+
+def _notes(result: GradeResult) -> None:
+    """The diagnosis, then the notes (how the submission was read, what its top-level
+    code did), each told once."""
+    if result.diagnosis is not None:
+        _say(f"  {_text(result.diagnosis.message)}", fg="yellow")
+    for note in result.notes[:MAX_NOTES]:
+        _say(f"  note: {_text(note)}")
+    if len(result.notes) > MAX_NOTES:
+        _say(f"  … and {len(result.notes) - MAX_NOTES} more notes (see the report)")
 
 
 def _report_link(out_dir: Path | None) -> None:

@@ -29,7 +29,10 @@ _STATEMENT_MAGICS = frozenset({"time", "timeit", "prun"})
 _LINE_MAGIC = re.compile(r"^([ \t]*)(%(?=[A-Za-z%])|!(?!=))")
 _ASSIGNED_MAGIC = re.compile(r"^([ \t]*)[A-Za-z_][\w.,\[\] \t]*=[ \t]*(%(?=[A-Za-z])|!(?!=))")
 _HELP = re.compile(r"^([ \t]*)(\?{1,2}[A-Za-z_][\w.]*|[A-Za-z_][\w.]*\?{1,2})[ \t]*$")
-_STATEMENT = re.compile(r"^([ \t]*)%(time|timeit|prun)((?:[ \t]+-\S+)*)[ \t]+(?=\S)")
+# The options of %timeit and %prun, some with a value ("-n 3", "-n3", "-s cumulative").
+_STATEMENT = re.compile(
+    r"^([ \t]*)%(time|timeit|prun)((?:[ \t]+-(?:[nrpslTD][ \t]*\S+|\S+))*)[ \t]+(?=\S)"
+)
 
 
 @dataclass(frozen=True)
