@@ -140,26 +140,35 @@ def _build_sandbox_image(*options: str) -> str | None:
     return None
 
 
+def _connected(settings_path: Path | None = None) -> Any:
+    """A ``DockerSandbox`` for these settings, building its image first when it is missing."""
+    from grader.errors import SandboxUnavailableError
+    from grader.exercise import load_exercise
+    from grader.sandbox.docker import DockerSandbox
+    from grader.settings import load_settings
+
+    exercise, settings = load_exercise(), load_settings(settings_path)
+    try:
+        return DockerSandbox.connect(exercise, settings)
+    except SandboxUnavailableError:
+        options = ("--settings", str(settings_path)) if settings_path else ()
+        failure = _build_sandbox_image(*options)
+        if failure:
+            _docker_unavailable(failure)
+        return DockerSandbox.connect(exercise, settings)
+
+
 @pytest.fixture(scope="session")
 def docker_sandbox() -> Iterator[Any]:
     """A connected ``DockerSandbox`` (the image for this harness built if it was missing)."""
     from grader.errors import SandboxUnavailableError
-    from grader.exercise import load_exercise
-    from grader.sandbox.docker import DockerSandbox, connect_engine
-    from grader.settings import load_settings
+    from grader.sandbox.docker import connect_engine
 
     try:
         connect_engine().close()
     except SandboxUnavailableError as missing:
         _docker_unavailable(str(missing))
-    exercise, settings = load_exercise(), load_settings()
-    try:
-        sandbox = DockerSandbox.connect(exercise, settings)
-    except SandboxUnavailableError:
-        failure = _build_sandbox_image()
-        if failure:
-            _docker_unavailable(failure)
-        sandbox = DockerSandbox.connect(exercise, settings)
+    sandbox = _connected()
     try:
         yield sandbox
     finally:
@@ -173,19 +182,7 @@ NUMPY_SETTINGS = Path(__file__).parent / "data" / "numpy-settings.toml"
 def numpy_docker_sandbox(docker_sandbox: Any) -> Iterator[Any]:
     """A ``DockerSandbox`` on the image built with ``[sandbox] packages = ["numpy"]``
     (tests/data/numpy-settings.toml; built if it is missing, as CI does in .ci/run)."""
-    from grader.errors import SandboxUnavailableError
-    from grader.exercise import load_exercise
-    from grader.sandbox.docker import DockerSandbox
-    from grader.settings import load_settings
-
-    exercise, settings = load_exercise(), load_settings(NUMPY_SETTINGS)
-    try:
-        sandbox = DockerSandbox.connect(exercise, settings)
-    except SandboxUnavailableError:
-        failure = _build_sandbox_image("--settings", str(NUMPY_SETTINGS))
-        if failure:
-            _docker_unavailable(failure)
-        sandbox = DockerSandbox.connect(exercise, settings)
+    sandbox = _connected(NUMPY_SETTINGS)
     try:
         yield sandbox
     finally:

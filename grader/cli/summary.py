@@ -54,6 +54,8 @@ def print_summary(result: GradeResult, out_dir: Path | None = None) -> None:
             f"{points(step.max_score):<4} {passed}/{len(step.checks)} checks",
             fg=colour,
         )
+    if result.diagnosis is not None:  # the one cause, before the failures it explains
+        _say(f"  {_text(result.diagnosis.message)}", fg="yellow")
     failures = [c for s in result.steps if s.graded for c in s.checks if c.status != "passed"]
     for check in failures[:MAX_FAILURES]:
         _say(_failure_line(check))
@@ -64,14 +66,12 @@ def print_summary(result: GradeResult, out_dir: Path | None = None) -> None:
 
 
 def _notes(result: GradeResult) -> None:
-    """The diagnosis, then the notes (how the submission was read, what its top-level
-    code did), each told once."""
-    if result.diagnosis is not None:
-        _say(f"  {_text(result.diagnosis.message)}", fg="yellow")
+    """How the submission was read and what its top-level code did, told once each."""
     for note in result.notes[:MAX_NOTES]:
         _say(f"  note: {_text(note)}")
-    if len(result.notes) > MAX_NOTES:
-        _say(f"  … and {len(result.notes) - MAX_NOTES} more notes (see the report)")
+    more = len(result.notes) - MAX_NOTES
+    if more > 0:
+        _say(f"  … and {more} more note{'s' * (more > 1)} (see the report)")
 
 
 def _report_link(out_dir: Path | None) -> None:
