@@ -353,7 +353,7 @@ def test_a_harness_without_its_image_is_refused(
     # As after an edit of a staged test: the tag the grader wants was never built.
     monkeypatch.setattr(
         "grader.sandbox.docker.expected_tag",
-        lambda exercise: "micrograde-sandbox:0.0.0-000000000000",
+        lambda exercise, packages=(): "micrograde-sandbox:0.0.0-000000000000",
     )
     with pytest.raises(SandboxUnavailableError, match="run `micrograde sandbox build`"):
         DockerSandbox.connect(load_exercise(), load_settings())
