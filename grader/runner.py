@@ -7,6 +7,9 @@ marked ``timeout``, and a fresh sandbox continues with the checks still pending;
 process dies (a segfault, ``os._exit``, memory), the check that was running gets the
 blame and the rest go on. A module whose import hung or killed the process is "poisoned":
 later runs refuse to import it again, so one bad import cannot cost one restart per check.
+A module intake generated for a notebook or script announces each top-level statement, so
+there the runner leaves out the statement that hung (the sandbox is told in the job's
+``toplevel.skip``) and the check runs again, instead of poisoning the whole module.
 Checks that already finished are never lost.
 """
 
@@ -206,6 +209,7 @@ class Runner:
             return False  # left out already: this is something else
         self.cut.append((*statement, why))
         run.state, run.message, run.duration = "not_run", "", 0.0
+        run.observations, run.kept_bytes = [], 0  # it starts again from nothing
         attempt.current, attempt.progress, attempt.loading = None, True, None
         return True
 

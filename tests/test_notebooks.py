@@ -351,3 +351,11 @@ def test_a_statement_left_out_for_running_too_long_is_the_diagnosis() -> None:
     assert told.diagnosis.message.startswith(
         "cell 5, line 1 ran longer than the grader allows for top-level code (20 s)"
     )
+
+
+def test_many_kinds_of_exception_are_counted_not_listed() -> None:
+    cells = "\n".join(f"x{i} = {i}" for i in range(1, 9)) + "\n"
+    events = [_event("raised", 2, i, error=f"Error{i}") for i in range(1, 9)]
+    told = explain_toplevel(_toplevel(cells), events, [], [])
+    assert len(told.notes) == 7
+    assert told.notes[-1] == "statements raised 2 more kinds of exception and were left out"

@@ -27,6 +27,7 @@ from grader.intake.model import Statement, TopLevel
 from grader.models import Diagnosis
 
 MAX_PLACES = 5
+MAX_ERRORS = 6  # kinds of exception told apart; more are counted
 _NAME_ERROR = re.compile(r"^name '([A-Za-z_]\w*)' is not defined")
 _NO_MODULE = re.compile(r"^No module named '([A-Za-z_][\w.]*)'")
 _WHAT_STANDS_IN = {
@@ -289,10 +290,13 @@ def _notes(facts: _Facts, skip_package: str | None) -> list[str]:
                 f"{_places(places)}: your code imports {package}, which this course's grader "
                 f"does not provide; {_that(places)}{also} left out and the rest ran"
             )
-    for error, places in facts.raised.items():
+    for error, places in list(facts.raised.items())[:MAX_ERRORS]:
         notes.append(
             f"{_places(places)}: raised {error}; {_that(places)} left out and the rest ran"
         )
+    more = len(facts.raised) - MAX_ERRORS
+    if more > 0:
+        notes.append(f"statements raised {more} more kinds of exception and were left out")
     return notes
 
 
