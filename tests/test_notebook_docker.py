@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 from lecture_notebooks import lecture_notebook, plain_package
 
+from grader.errors import SandboxUnavailableError
 from grader.exercise import load_exercise
 from grader.models import GradeResult
 from grader.pipeline import GradeRequest, grade_submission
 from grader.rubric import load_rubric
+from grader.sandbox.docker import DockerSandbox
 from grader.sandbox.image import expected_tag
 from grader.settings import Settings, load_settings
 
@@ -79,3 +81,19 @@ def test_with_numpy_allowed_by_staff_the_same_notebook_gets_full_marks(
     exercise = load_exercise()
     assert numpy_docker_sandbox.image == expected_tag(exercise, ["numpy"])
     assert numpy_docker_sandbox.image != expected_tag(exercise)
+
+
+def test_grading_without_the_image_for_the_allowed_packages_names_the_fix(
+    docker_sandbox: Any, tmp_path: Path
+) -> None:
+    settings = tmp_path / "course.toml"
+    settings.write_text('[sandbox]\npackages = ["no-such-package-for-micrograde==0.1"]\n')
+    with pytest.raises(SandboxUnavailableError) as missing:
+        DockerSandbox.connect(load_exercise(), load_settings(settings))
+    assert "with the packages [sandbox] packages allows (no-such-package-for-micrograde" in str(
+        missing.value
+    )
+    assert str(missing.value).endswith(
+        "run `micrograde sandbox build` (add --offline where no registry answers) with the "
+        "same --settings file"
+    )
