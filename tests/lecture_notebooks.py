@@ -2,7 +2,8 @@
 
 The classes are the project's own correct solution (``examples/complete/single_file.py``,
 cut into its Value part and its network part); around them, what a lecture notebook holds:
-plotting and graph imports first, ``%matplotlib inline``, ``!pip install``, a ``draw_dot``
+numpy, plotting and graph imports first, a plot of ``np.arange``, ``%matplotlib inline``,
+``!pip install``, a ``draw_dot``
 helper drawn with graphviz, ``plt.subplots``, ``display(...)``, a training loop and prints
 at the top level, a ``%%time`` cell that defines ``Value``, a ``%%capture`` cell, a
 ``%%writefile`` cell, a comment-only cell, a redefined class (the last definition wins),
@@ -97,14 +98,24 @@ def _code(source: str, count: int | None = None, crlf: bool = False) -> Any:
     return cell
 
 
-def lecture_cells(*, endless: bool = False, numpy: str | None = None) -> list[Any]:
-    """The cells of the lecture-style notebook. ``endless``: its training never ends;
-    ``numpy``: a module imported as ``np`` ("numpy", "jax.numpy") that ``Value.__add__``
-    adds with, so the classes really need it."""
+EXPLORE = """def f(x):
+    return 3*x**2 - 4*x + 5
+xs = np.arange(-5, 5, 0.25)
+ys = f(xs)
+plt.plot(xs, ys)
+"""
+
+
+def lecture_cells(
+    *, endless: bool = False, np_module: str = "numpy", add_with_np: bool = False
+) -> list[Any]:
+    """The cells of the lecture-style notebook. As in the lecture, the first cell imports
+    ``np_module`` as ``np`` and a cell plots with it; ``add_with_np``: ``Value.__add__``
+    adds with it too, so the classes really need it; ``endless``: the training never ends.
+    """
     value, network = solution_parts()
     value = value.rstrip() + "\n" + REPR
-    first = f"import {numpy} as np\n" if numpy else ""
-    if numpy:
+    if add_with_np:
         value = value.replace(
             "Value(self.data + other.data,", "Value(float(np.add(self.data, other.data)),"
         )
@@ -115,38 +126,39 @@ def lecture_cells(*, endless: bool = False, numpy: str | None = None) -> list[An
     return [
         md("# micrograd\nFollowing the lecture: a tiny autograd engine and a neural net."),
         _code(
-            first + "import matplotlib.pyplot as plt\nfrom graphviz import Digraph\nimport math\n"
-            "import random\nfrom collections import deque\nfrom tqdm import tqdm\n"
-            "%matplotlib inline",
+            f"import math\nimport {np_module} as np\nimport matplotlib.pyplot as plt\n"
+            "from graphviz import Digraph\nimport random\nfrom collections import deque\n"
+            "from tqdm import tqdm\n%matplotlib inline",
             1,
         ),
-        _code("!pip install graphviz\n!pip install tqdm", 2),
+        _code(EXPLORE, 2),
+        _code("!pip install graphviz\n!pip install tqdm", 3),
         md("## The engine"),
-        _code("%%time\n" + value, 3, crlf=True),
-        _code(DRAW_DOT, 4),
+        _code("%%time\n" + value, 4, crlf=True),
+        _code(DRAW_DOT, 5),
         _code(
             "a = Value(2.0)\nb = Value(-3.0)\nc = Value(10.0)\nd = a*b + c\nd.backward()\n"
             "display(d)\ndraw_dot(d)",
-            5,
+            6,
         ),
         _code("# just some notes to myself\n# TODO: try other activations", None),
         _code(
             "xs_plot = [x / 4 for x in range(-20, 20)]\nplt.plot(xs_plot, "
             "[math.tanh(x) for x in xs_plot]); plt.grid()\nplt.show()",
-            6,
+            7,
         ),
-        _code(BROKEN_NEURON, 7),
-        _code("%%writefile micrograd/engine.py\nimport math\n\n" + value, 8),
+        _code(BROKEN_NEURON, 8),
+        _code("%%writefile micrograd/engine.py\nimport math\n\n" + value, 9),
         md("## The network"),
-        _code("%%capture\n" + network, 9),
-        _code("random.seed(5)\nn = MLP(3, [4, 4, 1])\nn(xs_plot[:3])", 10),
-        _code(train, 11),
+        _code("%%capture\n" + network, 10),
+        _code("random.seed(5)\nn = MLP(3, [4, 4, 1])\nn(xs_plot[:3])", 11),
+        _code(train, 12),
         _code(
             "fig, ax = plt.subplots(figsize=(6, 4))\nax.plot(losses)\nax.set_xlabel('epoch')\n"
             "fig, (ax1, ax2) = plt.subplots(1, 2)\nplt.show()",
-            12,
+            13,
         ),
-        _code("from google.colab import drive\ndrive.mount('/content/drive')", 13),
+        _code("from google.colab import drive\ndrive.mount('/content/drive')", 14),
     ]
 
 

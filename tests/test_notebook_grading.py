@@ -21,15 +21,15 @@ from grader.sandbox.local import missing_packages
 # Libraries that get a stand-in only where they are not installed (the local sandbox runs
 # micrograde's own Python, which may have some of them).
 LECTURE_STANDINS = {
-    "matplotlib": "cell 2, line 1: matplotlib is not available to the grader; plotting calls "
+    "matplotlib": "cell 2, line 3: matplotlib is not available to the grader; plotting calls "
     "were ignored",
-    "graphviz": "cell 2, line 2: graphviz is not available to the grader; graph drawing calls "
+    "graphviz": "cell 2, line 4: graphviz is not available to the grader; graph drawing calls "
     "were ignored",
-    "tqdm": "cell 2, line 6: tqdm is not available to the grader; progress bars were left out "
+    "tqdm": "cell 2, line 7: tqdm is not available to the grader; progress bars were left out "
     "(the loops themselves still ran)",
 }
 COLAB = (
-    "cell 17, line 1: google.colab is not available to the grader; Colab calls such as "
+    "cell 18, line 1: google.colab is not available to the grader; Colab calls such as "
     "drive.mount did nothing"
 )
 
@@ -64,12 +64,12 @@ def test_a_training_loop_that_never_ends_costs_only_itself(tmp_path: Path) -> No
     assert result.diagnosis is not None
     assert (result.diagnosis.kind, result.diagnosis.cell, result.diagnosis.line) == (
         "long_running",
-        15,
+        16,
         10,
     )
     assert result.diagnosis.file == "hw.ipynb"
     assert result.message == (
-        "55 of 55 checks passed; cell 15, line 10 ran longer than the grader allows for "
+        "55 of 55 checks passed; cell 16, line 10 ran longer than the grader allows for "
         "top-level code (2 s), so the grader left it out, with the top-level code after it "
         "that defines nothing your classes need, and graded your classes without them"
     )

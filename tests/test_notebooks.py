@@ -112,7 +112,22 @@ def test_the_lecture_notebook_is_read_as_jupyter_would_run_it(tmp_path: Path) ->
     assert (outcome.workspace / "micrograd/engine.py").read_text().startswith("import math\n")
     top = manifest.toplevel["student_notebook"]
     assert (top.kind, top.label) == ("notebook", "micrograd_lecture.ipynb")
-    assert [source.cell for source in top.sources] == [2, 3, 5, 6, 7, 8, 9, 10, 13, 14, 15, 16, 17]
+    assert [source.cell for source in top.sources] == [
+        2,
+        3,
+        4,
+        6,
+        7,
+        8,
+        9,
+        10,
+        11,
+        14,
+        15,
+        16,
+        17,
+        18,
+    ]
     run = python(
         "import sys; sys.path.append(sys.argv[1]); import student_notebook as nb; "
         "print(type(nb.MLP(3, [1])).__name__, nb.Value(2.0), len(nb.losses))",
@@ -292,7 +307,7 @@ def test_notes_are_grouped_and_consequences_told_with_their_cause() -> None:
     assert told.notes == (
         "cell 2, line 2: matplotlib is not available to the grader; plotting calls were ignored",
         "cell 2, line 1: your code imports numpy, which this course's grader does not provide; "
-        "that statement was, with 3 later statements that used it, left out and the rest ran",
+        "it and 3 later statements that used it were left out, and the rest ran",
         "cell 4, line 1: raised ZeroDivisionError; that statement was left out and the rest ran",
     )
 

@@ -47,7 +47,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     (root / "nothing").mkdir()
     (root / "nothing" / "notes.txt").write_text("no code here")
     tight = quick_settings(check_seconds=0.5, step_seconds=0.5, import_seconds=1.0)
-    needs_jax = lecture_notebook(root / "needs_jax.ipynb", numpy="jax.numpy")
+    needs_jax = lecture_notebook(root / "needs_jax.ipynb", np_module="jax.numpy", add_with_np=True)
     results = {
         "complete": grade(EXAMPLES / "complete" / "package", seed=5),
         "bug": grade(EXAMPLES / "bug_mul_backward", seed=5),
@@ -81,7 +81,7 @@ def test_a_diagnosis_is_valid_and_reads_back(written: dict[str, dict]) -> None:
         "package": "jax",
         "file": "needs_jax.ipynb",
         "cell": 2,
-        "line": 1,
+        "line": 2,
     }
     assert data["message"].endswith("; " + data["diagnosis"]["message"])
     assert result_from_json(data).to_json() == data

@@ -285,10 +285,15 @@ def _notes(facts: _Facts, skip_package: str | None) -> list[str]:
     for package, places in facts.missing.items():
         if package != skip_package:
             after = facts.after.get(package, 0)
-            also = f", with {after} later statement{'s' * (after > 1)} that used it," * bool(after)
+            left = f"{_that(places)} left out"
+            if after:
+                left = (
+                    f"{'it' if len(places) == 1 else 'they'} and {after} later "
+                    f"statement{'s' * (after > 1)} that used it were left out,"
+                )
             notes.append(
                 f"{_places(places)}: your code imports {package}, which this course's grader "
-                f"does not provide; {_that(places)}{also} left out and the rest ran"
+                f"does not provide; {left} and the rest ran"
             )
     for error, places in list(facts.raised.items())[:MAX_ERRORS]:
         notes.append(
