@@ -159,6 +159,33 @@ class Adjustment:
 
 
 @dataclass(frozen=True)
+class Diagnosis:
+    """The one cause behind what went wrong, as facts the host checked and one sentence.
+
+    ``kind`` is ``missing_package`` (the code imports a package the grader does not
+    provide; ``package`` names it) or ``long_running`` (top-level code ran past the
+    import limit, or stopped the test process, and was left out). ``file`` is the
+    notebook or script, ``cell`` (notebooks) and ``line`` where it happened, when known.
+    ``message`` is written by the host from those facts alone.
+    """
+
+    kind: Literal["missing_package", "long_running"]
+    message: str
+    package: str | None = None
+    file: str | None = None
+    cell: int | None = None
+    line: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        facts = {"package": self.package, "file": self.file, "cell": self.cell, "line": self.line}
+        return {
+            "kind": self.kind,
+            "message": self.message,
+            **{key: value for key, value in facts.items() if value is not None},
+        }
+
+
+@dataclass(frozen=True)
 class GradeResult:
     """Everything known about one graded (or rejected) submission."""
 
@@ -177,6 +204,7 @@ class GradeResult:
     # Evidence that the submission tampered with the grader (staff only: not in reports).
     staff_notes: tuple[str, ...] = ()
     adjustments: tuple[Adjustment, ...] = ()  # staff overrides, already applied to the scores
+    diagnosis: Diagnosis | None = None  # the one cause of what went wrong, when one is known
 
     def __post_init__(self) -> None:
         # Names and notes can quote file names read from disk, which reach Python (through
@@ -227,6 +255,7 @@ class GradeResult:
             "shape": self.shape,
             "notes": list(self.notes),
             **({"staff_notes": list(self.staff_notes)} if self.staff_notes else {}),
+            **({"diagnosis": self.diagnosis.to_json()} if self.diagnosis else {}),
             "steps": [s.to_json() for s in self.steps],
             **self._adjustments_json(),
         }
@@ -263,6 +292,20 @@ def result_from_json(data: dict[str, Any]) -> GradeResult:
             Adjustment(str(a["check"]), float(a["points"]), float(a["original"]), str(a["reason"]))
             for a in data.get("adjustments", ())
         ),
+        diagnosis=_diagnosis_from_json(data.get("diagnosis")),
+    )
+
+
+def _diagnosis_from_json(data: dict[str, Any] | None) -> Diagnosis | None:
+    if data is None:
+        return None
+    return Diagnosis(
+        kind=data["kind"],
+        message=str(data["message"]),
+        package=data.get("package"),
+        file=data.get("file"),
+        cell=data.get("cell"),
+        line=data.get("line"),
     )
 
 
@@ -280,6 +323,7 @@ def _step_from_json(data: dict[str, Any]) -> StepResult:
             blame=c.get("blame"),
             duration=float(c.get("duration", 0.0)),
             details=dict(c.get("details", {})),
+            excused=str(c.get("excused", "")),
         )
         for c in data["checks"]
     )

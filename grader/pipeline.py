@@ -22,6 +22,8 @@ from grader.errors import SubmissionRejected
 from grader.exercise import STEPS, Check, Exercise
 from grader.fairness.verdicts import Judged, judge_all
 from grader.intake import prepare_submission
+from grader.intake.explain import CheckError, diagnosis_sentence, explain_toplevel
+from grader.intake.layout import imported_names
 from grader.models import GradeResult, StepResult, fit_details
 from grader.rubric import Rubric
 from grader.runner import Runner
@@ -86,14 +88,17 @@ def grade_submission(
             )
         checks = exercise.steps_checks(request.steps)
         expect = Prefetched(expect, checks, seed)
-        runner = Runner(sandbox, exercise, settings, hidden=rubric.hidden())
+        hidden = rubric.hidden()
+        stepwise = frozenset(manifest.toplevel)
+        runner = Runner(sandbox, exercise, settings, hidden=hidden, stepwise=stepwise)
         classes = dict(manifest.classes)
         runs = runner.run(workspace, classes, checks, seed)
+        imported = imported_names(path.read_bytes() for path in workspace.rglob("*.py"))
 
         def rerun(
             chosen: tuple[Check, ...], graft: dict[str, dict[str, str]]
         ) -> dict[str, CheckRun]:
-            again = Runner(sandbox, exercise, settings, hidden=rubric.hidden())
+            again = Runner(sandbox, exercise, settings, hidden=hidden, stepwise=stepwise)
             return again.run(workspace, classes, chosen, seed, graft)
 
         def expected(check: Check, run: CheckRun) -> ReferenceRun:
@@ -104,21 +109,52 @@ def grade_submission(
         judged = judge_all(
             checks, runs, expected, exercise, rubric, rerun if expectations is None else None
         )
+    explained = explain_toplevel(
+        manifest.toplevel,
+        runner.toplevel_events,
+        runner.cut,
+        _check_errors(runs),
+        imported=imported,
+        standins=settings.sandbox.standins,
+        import_seconds=settings.time.import_seconds,
+    )
     steps = tuple(
         _step(step, request.steps, exercise, rubric, runs, judged) for step in exercise.steps
     )
     steps, cut = fit_details(steps)
     cut += sum(run.cut_bytes for run in runs.values())
+    diagnosis = explained.diagnosis
     return GradeResult(
         status="graded",
-        message=summary_message(steps),
+        message=summary_message(steps)
+        + (f"; {diagnosis_sentence(diagnosis)}" if diagnosis else ""),
         steps=steps,
         duration=time.monotonic() - clock,
-        notes=tuple(manifest.notes) + _cut_note(cut),
+        notes=tuple(manifest.notes) + explained.notes + _cut_note(cut),
         staff_notes=_staff_notes(runner.suspicions, runs),
         shape=manifest.shape,
+        diagnosis=diagnosis,
         **base,
     )
+
+
+def _check_errors(runs: dict[str, CheckRun]) -> list[CheckError]:
+    """The exceptions that failed checks raised, as the sandbox described them."""
+    errors = []
+    for run in runs.values():
+        error = (run.end or {}).get("error")
+        if isinstance(error, dict):
+            cause = error.get("cause")
+            cause = cause if isinstance(cause, dict) else {}
+            errors.append(
+                CheckError(
+                    str(error.get("type", "")),
+                    str(error.get("message", "")),
+                    str(cause.get("type", "")),
+                    str(cause.get("message", "")),
+                )
+            )
+    return errors
 
 
 def _staff_notes(suspicions: list[str], runs: dict[str, CheckRun]) -> tuple[str, ...]:

@@ -7,6 +7,9 @@ marked ``timeout``, and a fresh sandbox continues with the checks still pending;
 process dies (a segfault, ``os._exit``, memory), the check that was running gets the
 blame and the rest go on. A module whose import hung or killed the process is "poisoned":
 later runs refuse to import it again, so one bad import cannot cost one restart per check.
+A module intake generated for a notebook or script announces each top-level statement, so
+there the runner leaves out the statement that hung (the sandbox is told in the job's
+``toplevel.skip``) and the check runs again, instead of poisoning the whole module.
 Checks that already finished are never lost.
 """
 
@@ -27,6 +30,7 @@ from grader.wire import BadRecord, CheckRun, KeepBudget, parse_record
 # A budget with less than this left is spent (a deadline met to the last float bit must
 # not leave a sliver of time that no check can use).
 SLACK = 1e-3
+MAX_EVENTS = 200  # distinct facts about top-level code kept per submission
 
 
 @dataclass
@@ -42,6 +46,8 @@ class _Attempt:
     failed_imports: set[str] = field(default_factory=set)
     done: bool = False
     progress: bool = False
+    # The top-level statement of a generated module (notebook, script) that is running.
+    statement: tuple[str, int, int] | None = None
 
 
 class Runner:
@@ -54,6 +60,7 @@ class Runner:
         settings: Settings,
         clock: Callable[[], float] = time.monotonic,
         hidden: frozenset[str] = frozenset(),
+        stepwise: frozenset[str] = frozenset(),
     ) -> None:
         self.sandbox = sandbox
         self.exercise = exercise
@@ -63,6 +70,13 @@ class Runner:
         self.suspicions: list[str] = []
         # Hidden checks run after every visible one, and their code is sent only then.
         self.hidden = hidden
+        # Generated modules that run top-level code statement by statement (intake's
+        # manifest.toplevel); what the sandbox said about those statements and stand-ins
+        # (checked fields only, each once), and the statements left out for running too
+        # long or killing the process: (module, cell, line, "timeout" | "crash").
+        self.stepwise = stepwise
+        self.toplevel_events: list[dict[str, Any]] = []
+        self.cut: list[tuple[str, int, int, str]] = []
 
     def run(
         self,
@@ -124,6 +138,7 @@ class Runner:
             "files": [self.exercise.step_files[s].name for s in steps],
             "classes": classes,
             "poisoned": sorted(poisoned),
+            "toplevel": self._toplevel_job(),
         }
         if self._graft:
             job["graft"] = self._graft
@@ -167,10 +182,46 @@ class Runner:
                 self._send_hidden(execution, attempt, by_id)
             elif record["kind"] == "tamper":
                 self._tampered(record, attempt, by_id)
+            elif record["kind"] == "toplevel":
+                self._toplevel(record, attempt)
             else:
                 self._handle(record, len(line), attempt, by_id, spent, stop_at)
             if attempt.done:
                 return
+
+    def _toplevel_job(self) -> dict[str, Any]:
+        skip: dict[str, list[list[int]]] = {}
+        for module, cell, line, _why in self.cut:
+            skip.setdefault(module, []).append([cell, line])
+        return {
+            "modules": sorted(self.stepwise),
+            "skip": skip,
+            "standins": list(self.settings.sandbox.standins),
+        }
+
+    def _toplevel(self, record: dict[str, Any], attempt: _Attempt) -> None:
+        module = record["module"]
+        if record["event"] == "run":
+            if module in self.stepwise and module == attempt.loading:
+                attempt.statement = (module, record["cell"], record["line"])
+            return
+        event = {k: v for k, v in record.items() if k != "kind"}
+        if event not in self.toplevel_events and len(self.toplevel_events) < MAX_EVENTS:
+            self.toplevel_events.append(event)
+
+    def _cut_statement(self, attempt: _Attempt, why: str) -> bool:
+        """Leave out the statement that hung or killed the process while its module was
+        imported, and give the check that was running back to the pending ones."""
+        statement, run = attempt.statement, attempt.current
+        if statement is None or run is None or statement[0] != attempt.loading:
+            return False
+        if any(cut[:3] == statement for cut in self.cut):
+            return False  # left out already: this is something else
+        self.cut.append((*statement, why))
+        run.state, run.message, run.duration = "not_run", "", 0.0
+        run.observations, run.kept_bytes = [], 0  # it starts again from nothing
+        attempt.current, attempt.progress, attempt.loading = None, True, None
+        return True
 
     def _notice_forgery(
         self, record: dict[str, Any], current: CheckRun | None, by_id: dict[str, CheckRun]
@@ -249,7 +300,7 @@ class Runner:
             if attempt.loading is not None and current is not None:
                 attempt.importing += now - attempt.loading_since
                 attempt.deadline = min(attempt.check_deadline + attempt.importing, stop_at)
-            attempt.loading = None
+            attempt.loading, attempt.statement = None, None
             if record.get("ok") is False:
                 attempt.failed_imports.add(record["module"])
         elif kind == "obs" and current is not None and record["check"] == current.check.id:
@@ -269,6 +320,8 @@ class Runner:
         run = attempt.current
         if run is None:
             return  # the harness did not start in time: the caller gives up on no progress
+        if self._cut_statement(attempt, "timeout"):
+            return
         now = self.clock()
         run.state, run.duration = "timeout", now - attempt.started
         spent[run.check.step] += run.duration
@@ -295,6 +348,8 @@ class Runner:
     def _crashed(self, attempt: _Attempt, how: str, stderr: str, poisoned: dict[str, str]) -> None:
         run = attempt.current
         assert run is not None
+        if self._cut_statement(attempt, "crash"):
+            return
         run.state, run.duration = "crashed", self.clock() - attempt.started
         attempt.current, attempt.progress = None, True
         if attempt.loading:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
@@ -53,9 +54,13 @@ class LocalSettings:
 
 @dataclass(frozen=True)
 class SandboxSettings:
-    # pip requirements course staff allow student code to import; the Gradescope export's
-    # setup.sh installs them next to micrograde.
+    # pip requirements course staff allow student code to import; `micrograde sandbox build
+    # --settings FILE` builds a Docker image that has them, and the Gradescope export's
+    # setup.sh installs them next to micrograde (docs/notebooks.md).
     packages: tuple[str, ...] = ()
+    # Modules that get an inert stand-in when missing, on top of the harness's list of
+    # display-only libraries (grader/harness/standins.py).
+    standins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -146,9 +151,21 @@ def _requirement(text: str) -> str | None:
     return None
 
 
+_MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def _standin(name: str) -> str | None:
+    if not _MODULE.match(name):
+        return "is not a module name (such as 'plotly' or 'plotly.express')"
+    if name.split(".")[0] in sys.stdlib_module_names:
+        return "is part of Python's standard library, which is always there"
+    return None
+
+
 _CHECKS: dict[str, Callable[[str], str | None]] = {
     "users": _user_name,
     "packages": _requirement,
+    "standins": _standin,
 }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -281,6 +282,36 @@ def _tamper(record: dict[str, Any]) -> None:
         raise BadRecord("tamper: what must be at most 20 short strings")
 
 
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}(\.[A-Za-z_][A-Za-z0-9_]{0,99}){0,9}$")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
+TOPLEVEL_EVENTS = frozenset({"run", "raised", "standin"})
+MAX_CELL = 100_000
+MAX_LINE = 10_000_000
+
+
+def _toplevel(record: dict[str, Any]) -> None:
+    """What top-level code did: a statement began (``run``), raised (``raised``, with the
+    exception's type and, for an import, the module's ``name``), or imported a stand-in
+    (``standin``). Only checked fields: names, numbers in range, nothing free-form."""
+    if _need(record, "event", str) not in TOPLEVEL_EVENTS:
+        raise BadRecord("toplevel: unknown event")
+    module = _need(record, "module", str)
+    if module and not _DOTTED.match(module):
+        raise BadRecord("toplevel: module is not a module name")
+    if not 0 <= _need(record, "cell", int) <= MAX_CELL:
+        raise BadRecord("toplevel: cell out of range")
+    if not 0 <= _need(record, "line", int) <= MAX_LINE:
+        raise BadRecord("toplevel: line out of range")
+    if record["event"] == "raised" and not _IDENTIFIER.match(_need(record, "error", str)):
+        raise BadRecord("toplevel: error is not an exception's name")
+    if (record["event"] == "standin" or "name" in record) and not _DOTTED.match(
+        _need(record, "name", str)
+    ):
+        raise BadRecord("toplevel: name is not a module name")
+    if set(record) - {"kind", "event", "module", "cell", "line", "error", "name"}:
+        raise BadRecord("toplevel: unknown fields")
+
+
 _VALIDATORS: dict[str, Callable[[dict[str, Any]], None]] = {
     "hello": _nothing,
     "start": _check_name,
@@ -291,4 +322,5 @@ _VALIDATORS: dict[str, Callable[[dict[str, Any]], None]] = {
     "done": _done,
     "hidden": _nothing,
     "tamper": _tamper,
+    "toplevel": _toplevel,
 }

@@ -120,14 +120,14 @@ def _docker_unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _build_sandbox_image() -> str | None:
+def _build_sandbox_image(*options: str) -> str | None:
     """Run ``micrograde sandbox build --offline``; None when it worked, else why not."""
     import subprocess
     import sys
 
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "grader", "sandbox", "build", "--offline"],
+            [sys.executable, "-m", "grader", "sandbox", "build", "--offline", *options],
             capture_output=True,
             text=True,
             timeout=BUILD_SECONDS,
@@ -140,26 +140,49 @@ def _build_sandbox_image() -> str | None:
     return None
 
 
+def _connected(settings_path: Path | None = None) -> Any:
+    """A ``DockerSandbox`` for these settings, building its image first when it is missing."""
+    from grader.errors import SandboxUnavailableError
+    from grader.exercise import load_exercise
+    from grader.sandbox.docker import DockerSandbox
+    from grader.settings import load_settings
+
+    exercise, settings = load_exercise(), load_settings(settings_path)
+    try:
+        return DockerSandbox.connect(exercise, settings)
+    except SandboxUnavailableError:
+        options = ("--settings", str(settings_path)) if settings_path else ()
+        failure = _build_sandbox_image(*options)
+        if failure:
+            _docker_unavailable(failure)
+        return DockerSandbox.connect(exercise, settings)
+
+
 @pytest.fixture(scope="session")
 def docker_sandbox() -> Iterator[Any]:
     """A connected ``DockerSandbox`` (the image for this harness built if it was missing)."""
     from grader.errors import SandboxUnavailableError
-    from grader.exercise import load_exercise
-    from grader.sandbox.docker import DockerSandbox, connect_engine
-    from grader.settings import load_settings
+    from grader.sandbox.docker import connect_engine
 
     try:
         connect_engine().close()
     except SandboxUnavailableError as missing:
         _docker_unavailable(str(missing))
-    exercise, settings = load_exercise(), load_settings()
+    sandbox = _connected()
     try:
-        sandbox = DockerSandbox.connect(exercise, settings)
-    except SandboxUnavailableError:
-        failure = _build_sandbox_image()
-        if failure:
-            _docker_unavailable(failure)
-        sandbox = DockerSandbox.connect(exercise, settings)
+        yield sandbox
+    finally:
+        sandbox.close()
+
+
+NUMPY_SETTINGS = Path(__file__).parent / "data" / "numpy-settings.toml"
+
+
+@pytest.fixture(scope="session")
+def numpy_docker_sandbox(docker_sandbox: Any) -> Iterator[Any]:
+    """A ``DockerSandbox`` on the image built with ``[sandbox] packages = ["numpy"]``
+    (tests/data/numpy-settings.toml; built if it is missing, as CI does in .ci/run)."""
+    sandbox = _connected(NUMPY_SETTINGS)
     try:
         yield sandbox
     finally:

@@ -274,8 +274,9 @@ SHAPES = {
     "single_file": ShapeCase(
         {"my_micrograd.py": VALUE + mlp("")},
         "single_file",
-        dict.fromkeys(ALL, "my_micrograd"),
-        {"my_micrograd.py"},
+        # the generated module beside the script runs its statements one by one
+        dict.fromkeys(ALL, "student_script"),
+        {"my_micrograd.py", "student_script.py"},
     ),
     "loose_files": ShapeCase(
         {"value.py": VALUE, "mlp.py": mlp("from value import Value")},

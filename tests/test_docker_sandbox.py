@@ -208,6 +208,15 @@ def test_the_image_tag_follows_the_harness(tmp_path: Path) -> None:
     assert expected_tag(exercise).startswith(f"micrograde-sandbox:{__version__}-")
 
 
+def test_the_image_tag_follows_the_packages_staff_allow() -> None:
+    exercise = load_exercise()
+    plain = expected_tag(exercise)
+    assert expected_tag(exercise, ["numpy"]) != plain
+    assert expected_tag(exercise, ["numpy", "six"]) == expected_tag(exercise, ["six", "numpy"])
+    assert expected_tag(exercise, ["numpy>=2"]) != expected_tag(exercise, ["numpy"])
+    assert expected_tag(exercise, []) == plain
+
+
 # ------------------------------------------------------------ kill, finish, clean-up
 
 
@@ -344,7 +353,7 @@ def test_a_harness_without_its_image_is_refused(
     # As after an edit of a staged test: the tag the grader wants was never built.
     monkeypatch.setattr(
         "grader.sandbox.docker.expected_tag",
-        lambda exercise: "micrograde-sandbox:0.0.0-000000000000",
+        lambda exercise, packages=(): "micrograde-sandbox:0.0.0-000000000000",
     )
     with pytest.raises(SandboxUnavailableError, match="run `micrograde sandbox build`"):
         DockerSandbox.connect(load_exercise(), load_settings())

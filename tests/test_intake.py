@@ -141,8 +141,11 @@ def test_unimportable_or_shadowed_module_names_are_renamed(
 ) -> None:
     source = write_tree(tmp_path / "in", {name: VALUE + mlp("")}) / name
     manifest, outcome = accepted(source, tmp_path)
-    assert dict(manifest.classes) == dict.fromkeys(ALL, module)
-    assert outcome.files() == {module + ".py"}
+    # A single file runs through the generated module beside it, which runs the renamed file.
+    assert dict(manifest.classes) == dict.fromkeys(ALL, "student_script")
+    assert outcome.files() == {module + ".py", "student_script.py"}
+    assert f"_MG_SCRIPT = '{module}.py'" in (outcome.workspace / "student_script.py").read_text()
+    assert manifest.toplevel["student_script"].label == module + ".py"
     assert any(note.startswith(f"renamed {name} to {module}.py") for note in manifest.notes)
     assert_imports(manifest, outcome.workspace)
 
@@ -150,20 +153,20 @@ def test_unimportable_or_shadowed_module_names_are_renamed(
 def test_renaming_never_overwrites_a_student_file(tmp_path: Path) -> None:
     files = {"random.py": VALUE, "student_random.py": "HELPER = 1\n"}
     manifest, outcome = accepted(write_tree(tmp_path / "in", files), tmp_path)
-    assert manifest.classes["Value"] == "student_random_2"
+    assert manifest.toplevel["student_script"].label == "student_random_2.py"
     assert (outcome.workspace / "student_random.py").read_text() == "HELPER = 1\n"
 
 
 # ------------------------------------------------------------------------------- notebooks
 
 NOTEBOOK_CELLS = (
-    "%matplotlib inline\nimport math\n!pip install numpy\n",  # cell 2: magic + shell dropped
-    "import matplotlib.pyplot as plt\n",  # cell 3: fails in the sandbox
+    "%matplotlib inline\nimport math\n!pip install numpy\n",  # cell 2: magic + shell left out
+    "import matplotlib.pyplot as plt\nimport random\n",  # cell 3: line 1 fails, line 2 runs
     VALUE,  # cell 4
-    "%%time\nthis is not python\n",  # cell 5: cell magic, skipped
-    "for _ in range(1):\n    %time y = 2\n" + mlp(""),  # cell 6: indented magic
+    "%%time\nthis is not ) python\n",  # cell 5: a %%time cell's body runs (and fails)
+    "for _ in range(1):\n    %time y = 2\n" + mlp(""),  # cell 6: %time keeps its statement
     "def broken(:\n    pass\n",  # cell 7: a syntax error
-    "after = Value(2.0)\n",  # cell 8: still runs
+    "after = Value(2.0)\nx = 1 / 0\nafter2 = Value(4.0)\n",  # cell 8: line 2 fails, line 3 runs
 )
 
 RUN_NOTEBOOK = """
@@ -171,7 +174,8 @@ import sys, traceback
 sys.modules["matplotlib"] = None
 sys.path.append(sys.argv[1])
 import student_notebook as notebook
-print("after", notebook.after.data, type(notebook.MLP(2, [1])).__name__)
+print("after", notebook.after.data, notebook.after2.data, type(notebook.MLP(2, [1])).__name__)
+print("random", notebook.random.__name__, "y", notebook.y)
 try:
     notebook.Value(1.0).boom()
 except RuntimeError:
@@ -179,27 +183,28 @@ except RuntimeError:
 """
 
 
-def test_notebook_runs_cell_by_cell_despite_failures(tmp_path: Path) -> None:
+def test_notebook_runs_statement_by_statement_despite_failures(tmp_path: Path) -> None:
     source = write_tree(tmp_path / "in", {"hw.ipynb": notebook(*NOTEBOOK_CELLS)}) / "hw.ipynb"
     manifest, outcome = accepted(source, tmp_path)
     assert manifest.shape == "notebook"
     assert dict(manifest.classes) == dict.fromkeys(ALL, "student_notebook")
-    assert "notebook hw.ipynb: dropped 2 lines of IPython magic (%...)" in manifest.notes
-    assert "notebook hw.ipynb: dropped 1 line of shell commands (!...)" in manifest.notes
-    assert "notebook hw.ipynb: skipped cell 5, run by a %% cell magic" in manifest.notes
+    assert "notebook hw.ipynb: left out 1 line of IPython magic (%...)" in manifest.notes
+    assert "notebook hw.ipynb: left out 1 line of shell commands (!...)" in manifest.notes
     generated = (outcome.workspace / "student_notebook.py").read_text()
     assert not re.search(r"^\s*(import|from)\s+(grader|micrograde)", generated, re.MULTILINE)
     run = python(RUN_NOTEBOOK, str(outcome.workspace))
     assert run.returncode == 0, run.stderr
-    assert "after 2.0 MLP" in run.stdout
+    assert "after 2.0 4.0 MLP" in run.stdout
+    assert "random random y 2" in run.stdout
     assert 'File "<notebook cell 4>", line 9, in boom' in run.stdout
     assert "raise RuntimeError('student boom')" in run.stdout
-    warnings = run.stderr.splitlines()
-    assert warnings[0].startswith(
-        "warning: notebook cell 3 failed and was skipped: ModuleNotFoundError"
-    )
-    assert warnings[1].startswith("warning: notebook cell 7 failed and was skipped: SyntaxError")
-    assert len(warnings) == 2
+    # Imported without the grader, the module warns about each statement that raised.
+    assert run.stderr.splitlines() == [
+        "warning: cell 3, line 1 raised ModuleNotFoundError and was skipped",
+        "warning: cell 5, line 2 raised SyntaxError and was skipped",
+        "warning: cell 7, line 1 raised SyntaxError and was skipped",
+        "warning: cell 8, line 2 raised ZeroDivisionError and was skipped",
+    ]
 
 
 def test_notebook_beside_helper_modules_keeps_them(tmp_path: Path) -> None:
@@ -270,9 +275,10 @@ def test_non_utf8_source_is_noted_and_copied_as_is(tmp_path: Path) -> None:
 
 def test_declared_latin1_source_is_fine(tmp_path: Path) -> None:
     declared = b"# -*- coding: latin-1 -*-\n# caf\xe9\n" + VALUE.encode()
-    manifest, _ = accepted(write_tree(tmp_path / "in", {"value.py": declared}), tmp_path)
-    assert manifest.classes["Value"] == "value"
+    manifest, outcome = accepted(write_tree(tmp_path / "in", {"value.py": declared}), tmp_path)
+    assert manifest.toplevel["student_script"].label == "value.py"
     assert manifest.notes == ()
+    assert_imports(manifest, outcome.workspace)
 
 
 # ----------------------------------------------------------------------------- rejections

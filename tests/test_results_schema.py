@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from grading import EXAMPLES, grade, quick_settings
+from lecture_notebooks import lecture_notebook
 from results_schema import problems, sweep
 
 from grader.batch.overrides import Override, Settled, apply
@@ -46,6 +47,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     (root / "nothing").mkdir()
     (root / "nothing" / "notes.txt").write_text("no code here")
     tight = quick_settings(check_seconds=0.5, step_seconds=0.5, import_seconds=1.0)
+    needs_jax = lecture_notebook(root / "needs_jax.ipynb", np_module="jax.numpy", add_with_np=True)
     results = {
         "complete": grade(EXAMPLES / "complete" / "package", seed=5),
         "bug": grade(EXAMPLES / "bug_mul_backward", seed=5),
@@ -55,6 +57,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
         "partial": grade(EXAMPLES / "partial_step3", seed=5),
         "rejected": grade(root / "nothing", seed=5),
         "timeouts": grade(looping, steps=(3,), seed=5, settings=tight),
+        "diagnosed": grade(needs_jax, steps=(1,), seed=5),
     }
     return {name: _written(result, root / "out" / name) for name, result in results.items()}
 
@@ -71,6 +74,21 @@ def test_the_kinds_cover_every_status_and_hidden_failures(written: dict[str, dic
     assert written["rejected"]["status"] == "rejected"
     assert written["rejected"]["steps"] == []
     assert [s["graded"] for s in written["timeouts"]["steps"]] == [False, False, True, False, False]
+
+
+def test_a_diagnosis_is_valid_and_reads_back(written: dict[str, dict]) -> None:
+    data = written["diagnosed"]
+    assert data["diagnosis"] == {
+        "kind": "missing_package",
+        "message": data["diagnosis"]["message"],
+        "package": "jax",
+        "file": "needs_jax.ipynb",
+        "cell": 2,
+        "line": 2,
+    }
+    assert data["message"].endswith("; " + data["diagnosis"]["message"])
+    assert result_from_json(data).to_json() == data
+    assert "diagnosis" not in written["complete"]
 
 
 def test_an_undeclared_field_is_refused(written: dict[str, dict]) -> None:
@@ -91,12 +109,14 @@ def test_an_undeclared_field_is_refused(written: dict[str, dict]) -> None:
         (("steps", 0, "checks", 0, "score"), "20", "steps/0/checks/0/score"),
         (("steps", 0, "checks", 0, "visibility"), "secret", "steps/0/checks/0/visibility"),
         (("cause",), "weather", "cause"),
+        (("diagnosis", "kind"), "gremlins", "diagnosis/kind"),
+        (("diagnosis", "package"), "rm -rf /", "diagnosis/package"),
     ],
 )
 def test_wrong_values_are_refused(
     written: dict[str, dict], path: tuple, value: object, where: str
 ) -> None:
-    data = json.loads(json.dumps(written["complete"]))
+    data = json.loads(json.dumps(written["diagnosed" if path[0] == "diagnosis" else "complete"]))
     target = data
     for key in path[:-1]:
         target = target[key]

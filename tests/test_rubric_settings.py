@@ -297,6 +297,8 @@ def test_sandbox_users_and_allowed_packages_are_lists_of_names(tmp_path):
     settings = load_settings(path)
     assert settings.local.users == ("mg-1", "mg_2")
     assert settings.sandbox.packages == ("numpy>=1.26", "six")
+    path = settings_file(tmp_path, '[sandbox]\nstandins = ["plotly", "plotly.express"]\n')
+    assert load_settings(path).sandbox.standins == ("plotly", "plotly.express")
 
 
 def test_settings_written_as_toml_read_back_the_same(tmp_path):
@@ -362,6 +364,11 @@ SETTINGS_MISTAKES = {
     "package-not-a-requirement": (
         '[sandbox]\npackages = ["numpy >> 1"]\n',
         "'numpy >> 1' is not a pip requirement",
+    ),
+    "standin-not-a-module": ('[sandbox]\nstandins = ["plotly express"]\n', "is not a module name"),
+    "standin-in-stdlib": (
+        '[sandbox]\nstandins = ["turtle"]\n',
+        "'turtle' is part of Python's standard library",
     ),
 }
 

@@ -607,3 +607,79 @@ def test_an_early_request_for_hidden_code_gets_nothing_and_is_noted():
     assert sandbox.executions[0].sent == []
     assert any("asked for the hidden checks' code" in s for s in runner.suspicions)
     assert any("started twice" in s for s in runner.suspicions)
+
+
+# ------------------------------------------------------- top-level statements (notebooks)
+
+NOTEBOOK = "student_notebook"
+
+
+def toplevel(event, cell, line, module=NOTEBOOK, **fields):
+    return rec("toplevel", event=event, module=module, cell=cell, line=line, **fields)
+
+
+def notebook_harness(stuck_at, ending=HANG, status=CLEAN):
+    """The first check imports the notebook module, whose statements announce themselves;
+    the one at ``stuck_at`` (cell, line) hangs (or dies) unless the job says to skip it."""
+
+    def script(job):
+        skip = job["toplevel"]["skip"].get(NOTEBOOK, [])
+        lines = [(0, rec("hello", checks=len(job["checks"])))]
+        for index, check in enumerate(job["checks"]):
+            lines.append((0, start(check)))
+            if index == 0:
+                lines += [(0, rec("loading", module=NOTEBOOK)), (0, toplevel("run", 2, 1))]
+                lines.append((0, toplevel("raised", 2, 1, error="ModuleNotFoundError", name="np")))
+                if list(stuck_at) not in skip:
+                    lines.append((0, toplevel("run", *stuck_at)))
+                    return lines, ending, status
+                lines.append((0, rec("loaded", module=NOTEBOOK, ok=True)))
+            lines += [(0, ob(check, "x", 1)), (0, end(check))]
+        return lines + [(0, done())], EOF, status
+
+    return script
+
+
+def run_notebook(script, stepwise=frozenset({NOTEBOOK})):
+    sandbox = FakeSandbox(script)
+    runner = Runner(sandbox, EXERCISE, settings(), clock=sandbox.clock, stepwise=stepwise)
+    runs = runner.run(WORKSPACE, {"Value": NOTEBOOK}, CHECKS, seed=42)
+    return runs, sandbox, runner
+
+
+@pytest.mark.parametrize(
+    ("ending", "status", "why"), [(HANG, CLEAN, "timeout"), (EOF, SEGFAULT, "crash")]
+)
+def test_a_statement_that_hangs_or_kills_the_import_is_left_out_and_its_check_reruns(
+    ending, status, why
+):
+    runs, sandbox, runner = run_notebook(notebook_harness((7, 3), ending, status))
+    assert states(runs) == dict.fromkeys(runs, "finished")  # c1 ran again, and passed
+    assert runner.cut == [(NOTEBOOK, 7, 3, why)]
+    assert [job["toplevel"]["skip"] for job in sandbox.jobs] == [{}, {NOTEBOOK: [[7, 3]]}]
+    assert [job["poisoned"] for job in sandbox.jobs] == [[], []]
+    assert sandbox.jobs[0]["toplevel"] == {"modules": [NOTEBOOK], "skip": {}, "standins": []}
+    # What the statements did is kept once, however many runs repeated it.
+    assert runner.toplevel_events == [
+        {"event": "raised", "module": NOTEBOOK, "cell": 2, "line": 1,
+         "error": "ModuleNotFoundError", "name": "np"}
+    ]  # fmt: skip
+
+
+def test_a_module_that_is_not_run_statement_by_statement_is_poisoned_as_before():
+    runs, sandbox, runner = run_notebook(notebook_harness((7, 3)), stepwise=frozenset())
+    assert runs["c1"].state == "timeout" and runner.cut == []
+    assert sandbox.jobs[1]["poisoned"] == [NOTEBOOK]
+
+
+def test_a_statement_left_out_once_is_not_left_out_again():
+    # Announcing a statement already left out (a forger, or the same statement reached
+    # another way) cannot buy another free rerun: the check times out.
+    def script(job):
+        lines = [(0, start("c1")), (0, rec("loading", module=NOTEBOOK))]
+        return lines + [(0, toplevel("run", 7, 3))], HANG, CLEAN
+
+    runs, sandbox, runner = run_notebook(script)
+    assert runner.cut == [(NOTEBOOK, 7, 3, "timeout")]
+    assert runs["c1"].state == "timeout"
+    assert sandbox.jobs[-1]["poisoned"] == [NOTEBOOK]

@@ -26,6 +26,7 @@ ERROR = {
     "frames": [{"file": "micrograd/value.py", "line": 3, "function": "Value.tanh"}],
 }
 OBS = {"kind": "obs", "check": "add", "role": "value", "name": "data", "tol": [1e-6, 1e-9]}
+TOPLEVEL = {"kind": "toplevel", "event": "run", "module": "student_notebook", "cell": 2, "line": 1}
 VALID = {
     "hello": {"kind": "hello", "checks": 3},
     "hello-bare": {"kind": "hello"},
@@ -63,6 +64,30 @@ VALID = {
     "end-error": {**END, "outcome": "failed", "error": ERROR},
     "end-error-no-frames": {**END, "error": {**ERROR, "frames": []}},
     "done": {"kind": "done", "exitstatus": 1},
+    "toplevel-run": {
+        "kind": "toplevel",
+        "event": "run",
+        "module": "student_notebook",
+        "cell": 3,
+        "line": 1,
+    },
+    "toplevel-raised": {
+        "kind": "toplevel",
+        "event": "raised",
+        "module": "student_script",
+        "cell": 0,
+        "line": 12,
+        "error": "ModuleNotFoundError",
+        "name": "numpy.linalg",
+    },
+    "toplevel-standin": {
+        "kind": "toplevel",
+        "event": "standin",
+        "module": "",
+        "cell": 0,
+        "line": 0,
+        "name": "matplotlib.pyplot",
+    },
     # at the structural caps, and numbers that are odd but usable
     "int-19-digits": {**OBS, "value": [9223372036854775807, -9223372036854775807]},
     "negative-zero-subnormal": {**OBS, "value": [-0.0, 5e-324, 1.7976931348623157e308]},
@@ -177,6 +202,18 @@ INVALID = {
         {"kind": "obs", "check": "a", "role": "value", "name": "n" * 501, "value": 1}
     ),
     "end-check-too-long": line({**END, "check": "c" * 201}),
+    # what top-level code did: checked fields only, nothing free-form
+    "toplevel-event-unknown": line({**TOPLEVEL, "event": "exploded"}),
+    "toplevel-module-sentence": line({**TOPLEVEL, "module": "Grade: 100/100"}),
+    "toplevel-cell-negative": line({**TOPLEVEL, "cell": -1}),
+    "toplevel-cell-huge": line({**TOPLEVEL, "cell": 10**6}),
+    "toplevel-line-bool": line({**TOPLEVEL, "line": True}),
+    "toplevel-line-float": line({**TOPLEVEL, "line": 1.0}),
+    "toplevel-raised-no-error": line({**TOPLEVEL, "event": "raised"}),
+    "toplevel-error-sentence": line({**TOPLEVEL, "event": "raised", "error": "you passed"}),
+    "toplevel-standin-no-name": line({**TOPLEVEL, "event": "standin"}),
+    "toplevel-name-sentence": line({**TOPLEVEL, "name": "all checks passed"}),
+    "toplevel-extra-field": line({**TOPLEVEL, "note": "full marks"}),
 }
 
 

@@ -106,11 +106,23 @@ def source_text(path: Path) -> str | None:
     """The Python code of a submission, as the intake reads it; None when it is rejected."""
     with tempfile.TemporaryDirectory(prefix="micrograde-similarity-") as scratch:
         try:
-            prepare_submission(path, Path(scratch))
+            manifest = prepare_submission(path, Path(scratch))
         except SubmissionRejected:
             return None
+        # A module intake generated (to run a notebook or script statement by statement)
+        # is the same for everybody: the student's own code is its notebook's cells, or
+        # the script beside it.
+        generated = {Path(scratch) / f"{name}.py" for name in manifest.toplevel}
         files = sorted(p for p in Path(scratch).rglob("*.py") if p.is_file())
-        texts = [p.read_text(encoding="utf-8", errors="replace") for p in files]
+        texts = [
+            p.read_text(encoding="utf-8", errors="replace") for p in files if p not in generated
+        ]
+        texts += [
+            source.text
+            for top in manifest.toplevel.values()
+            if top.kind == "notebook"
+            for source in top.sources
+        ]
     return "\n\n".join(text for text in texts if text.strip())
 
 

@@ -41,8 +41,14 @@ def sandbox() -> None:
     "mirror); the Python packages come from wheels this machine downloads.",
 )
 @click.option("--force", is_flag=True, help="Build even if the image exists already.")
-def build(base: str | None, offline: bool, force: bool) -> None:
-    """Build the sandbox image this grader's harness needs (tag printed on stdout)."""
+@settings_option("the packages built into the image ([sandbox] packages)")
+def build(base: str | None, offline: bool, force: bool, settings_path: Path | None) -> None:
+    """Build the sandbox image this grader's harness needs (tag printed on stdout).
+
+    With --settings, the image also holds the packages its [sandbox] packages list allows
+    (their wheels downloaded on this machine); grade and batch with the same --settings
+    use it.
+    """
     from grader.sandbox.docker import connect_engine
     from grader.sandbox.image import build_image, expected_tag, plan_build
 
@@ -50,14 +56,15 @@ def build(base: str | None, offline: bool, force: bool) -> None:
         raise click.UsageError(
             "--base and --offline exclude each other (--offline builds on micrograde-base:bookworm)"
         )
+    packages = load_settings(settings_path).sandbox.packages
     client = connect_engine()
     exercise = load_exercise()
     try:
-        tag = expected_tag(exercise)
+        tag = expected_tag(exercise, packages)
         if not force and client.images.list(name=tag):
             _say(f"{tag} exists already (use --force to rebuild it)")
         else:
-            plan = plan_build(client, exercise, base, offline, _say)
+            plan = plan_build(client, exercise, base, offline, _say, packages)
             image_id = build_image(client, exercise, plan, _say)
             _say(f"built {tag} ({image_id[7:19]}) on {plan.base}")
     finally:
@@ -94,18 +101,22 @@ def check(settings_path: Path | None) -> None:
     "--images",
     is_flag=True,
     help="Also delete micrograde-sandbox images other than the one this grader "
-    "needs (every harness change builds a new one).",
+    "needs (every harness change builds a new one); with --settings, the one built "
+    "with its [sandbox] packages.",
 )
-def clean(everything: bool, images: bool) -> None:
+@settings_option("which image --images keeps ([sandbox] packages)")
+def clean(everything: bool, images: bool, settings_path: Path | None) -> None:
     """Remove sandbox containers and run directories that a killed grader left behind."""
     from grader.sandbox.docker import connect_engine
     from grader.sandbox.image import expected_tag, remove_stale_images
     from grader.sandbox.reaper import clean_leftovers
 
+    packages = load_settings(settings_path).sandbox.packages
     client = connect_engine()
     try:
         cleaned = clean_leftovers(client.api, everything)
-        tags = remove_stale_images(client, expected_tag(load_exercise())) if images else []
+        keep = expected_tag(load_exercise(), packages)
+        tags = remove_stale_images(client, keep) if images else []
     finally:
         client.close()
     for line in (

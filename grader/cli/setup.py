@@ -19,7 +19,7 @@ from grader.exercise import Exercise, load_exercise
 from grader.rubric import Rubric, load_rubric
 from grader.sandbox.base import Sandbox
 from grader.sandbox.local import LocalSandbox
-from grader.sandbox.select import open_sandbox, sandbox_warning
+from grader.sandbox.select import open_sandbox, packages_warning, sandbox_warning
 from grader.sandbox.users import Private
 from grader.settings import LocalSettings, Settings, load_settings
 
@@ -60,8 +60,9 @@ def grading(
     warning = opened.warning
     if warning is None and not trusted_code:
         warning = sandbox_warning(opened.sandbox)
-    if warning:
-        click.secho(f"warning: {warning}", fg="yellow", err=True)
+    for said in (warning, packages_warning(opened.sandbox, settings)):
+        if said:
+            click.secho(f"warning: {said}", fg="yellow", err=True)
     try:
         yield Grading(settings, exercise, rubric, opened.sandbox)
     finally:

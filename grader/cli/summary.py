@@ -11,6 +11,7 @@ import click
 from grader.models import CheckResult, GradeResult, inert, points
 
 MAX_FAILURES = 3
+MAX_NOTES = 6
 
 
 def _say(line: str, **style: Any) -> None:
@@ -53,12 +54,24 @@ def print_summary(result: GradeResult, out_dir: Path | None = None) -> None:
             f"{points(step.max_score):<4} {passed}/{len(step.checks)} checks",
             fg=colour,
         )
+    if result.diagnosis is not None:  # the one cause, before the failures it explains
+        _say(f"  {_text(result.diagnosis.message)}", fg="yellow")
     failures = [c for s in result.steps if s.graded for c in s.checks if c.status != "passed"]
     for check in failures[:MAX_FAILURES]:
         _say(_failure_line(check))
     if len(failures) > MAX_FAILURES:
         _say(f"  … and {len(failures) - MAX_FAILURES} more (see the report)")
+    _notes(result)
     _report_link(out_dir)
+
+
+def _notes(result: GradeResult) -> None:
+    """How the submission was read and what its top-level code did, told once each."""
+    for note in result.notes[:MAX_NOTES]:
+        _say(f"  note: {_text(note)}")
+    more = len(result.notes) - MAX_NOTES
+    if more > 0:
+        _say(f"  … and {more} more note{'s' * (more > 1)} (see the report)")
 
 
 def _report_link(out_dir: Path | None) -> None:

@@ -5,14 +5,30 @@ workspace). Here we import those modules with the workspace at the *end* of ``sy
 so a student's ``random.py`` or ``json.py`` can never stand in for the standard library's.
 Every import is announced on the record stream first, so the host can tell "stuck while
 importing micrograd.mlp" from "stuck in a test".
+
+In the sandbox (``toplevel`` given) the loader also puts the stand-ins for missing
+display-only libraries last on ``sys.meta_path`` before any student code runs
+(``standins.py``), and runs the modules intake generated for notebooks and scripts with an
+``__micrograde__`` object in their namespace (``TopLevelHooks``): it announces each
+top-level statement as it starts, reports each one that raised, and says which to leave
+out. Those records carry checked fields only (module, cell, line, an exception's type, a
+module name); the host writes every sentence a student reads.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import os
+import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from types import FrameType
 from typing import Any
+
+from . import standins
+
+_CELL = re.compile(r"^<notebook cell (\d+)>$")
 
 
 class SubmissionImportError(Exception):
@@ -38,15 +54,24 @@ class Loader:
         poisoned: list[str],
         emit: Callable[[dict[str, Any]], None],
         graft: Mapping[str, Mapping[str, str]] | None = None,
+        toplevel: Mapping[str, Any] | None = None,
     ) -> None:
+        """``toplevel``: ``{"modules": [...], "skip": {module: [[cell, line], ...]},
+        "standins": [...]}`` in the sandbox; None at home (no stand-ins there)."""
         self._classes = dict(classes)
         self._poisoned = set(poisoned)
         self._emit = emit
         self._graft = {name: dict(methods) for name, methods in (graft or {}).items()}
         self._modules: dict[str, Any] = {}
         self._failures: dict[str, BaseException] = {}
+        self._stepwise = dict((toplevel or {}).get("skip", {}))
+        for name in (toplevel or {}).get("modules", []):
+            self._stepwise.setdefault(name, [])
         if workspace not in sys.path:
             sys.path.append(workspace)
+        if toplevel is not None:
+            names = [*standins.DEFAULT, *toplevel.get("standins", [])]
+            standins.install(names, self._stood_in, _student_file(workspace))
 
     def get(self, name: str) -> Any:
         found = self._class(name)
@@ -95,7 +120,7 @@ class Loader:
         if failure is None:
             self._emit({"kind": "loading", "module": module_name})
             try:
-                self._modules[module_name] = importlib.import_module(module_name)
+                self._modules[module_name] = self._run(module_name)
             except (Exception, SystemExit) as exc:  # noqa: BLE001 - student code at import
                 self._failures[module_name] = failure = exc
             self._emit({"kind": "loaded", "module": module_name, "ok": failure is None})
@@ -104,6 +129,80 @@ class Loader:
                 f"importing {module_name} failed: {type(failure).__name__}: {_safe_str(failure)}"
             ) from failure
         return self._modules[module_name]
+
+    def _run(self, module_name: str) -> Any:
+        if module_name not in self._stepwise:
+            return importlib.import_module(module_name)
+        spec = importlib.util.find_spec(module_name)
+        if spec is None or spec.loader is None:
+            raise ModuleNotFoundError(f"No module named {module_name!r}", name=module_name)
+        module = importlib.util.module_from_spec(spec)
+        skip = self._stepwise[module_name]
+        module.__dict__["__micrograde__"] = TopLevelHooks(module_name, self._emit, skip)
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(module_name, None)
+            raise
+        return module
+
+    def _stood_in(self, name: str, frame: FrameType | None) -> None:
+        record = {"kind": "toplevel", "event": "standin", "name": name, **_where(frame)}
+        self._emit(record)
+
+
+class TopLevelHooks:
+    """What a generated module (notebook, script) calls while it runs its statements."""
+
+    def __init__(
+        self, module: str, emit: Callable[[dict[str, Any]], None], skip: Iterable[Any]
+    ) -> None:
+        self.skip = frozenset((int(cell), int(line)) for cell, line in skip)
+        self._module, self._emit = module, emit
+
+    def announce(self, cell: int, line: int) -> None:
+        self._emit(
+            {"kind": "toplevel", "event": "run", "module": self._module, "cell": cell, "line": line}
+        )
+
+    def raised(self, cell: int, line: int, error: BaseException) -> None:
+        record: dict[str, Any] = {
+            "kind": "toplevel",
+            "event": "raised",
+            "module": self._module,
+            "cell": cell,
+            "line": line,
+            "error": type(error).__name__[:100],
+        }
+        # The module an import did not find, or the name a NameError did not find.
+        name = getattr(error, "name", None) if isinstance(error, ImportError | NameError) else None
+        if type(name) is str:
+            record["name"] = name[:200]
+        self._emit(record)
+
+
+def _student_file(workspace: str) -> Callable[[str], bool]:
+    prefix = workspace.rstrip(os.sep) + os.sep
+
+    def is_student(filename: str) -> bool:
+        return filename.startswith(prefix) or _CELL.match(filename) is not None
+
+    return is_student
+
+
+def _where(frame: FrameType | None) -> dict[str, Any]:
+    """The student's module, cell (0 outside a notebook) and line that imported a stand-in."""
+    if frame is None:
+        return {"module": "", "cell": 0, "line": 0}
+    module = frame.f_globals.get("__name__")
+    cell = _CELL.match(frame.f_code.co_filename)
+    number = int(cell.group(1)[:7]) if cell else 0
+    return {
+        "module": module[:200] if type(module) is str else "",
+        "cell": number,
+        "line": min(frame.f_lineno or 0, 10**7),
+    }
 
 
 def _safe_str(exc: BaseException) -> str:

@@ -48,7 +48,12 @@ def configure(job: dict[str, Any], emit: Emit, harness: Sequence[ModuleType]) ->
     """Set up the run (before any student code): the job, the channel, the loader and the
     fingerprint of the harness's own modules, checked after every check."""
     loader = Loader(
-        job["workspace"], job.get("classes", {}), job.get("poisoned", []), emit, job.get("graft")
+        job["workspace"],
+        job.get("classes", {}),
+        job.get("poisoned", []),
+        emit,
+        graft=job.get("graft"),  # a counterfactual run only
+        toplevel=job.get("toplevel", {}),  # stand-ins, and notebooks run statement by statement
     )
     import sys
 

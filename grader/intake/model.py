@@ -8,8 +8,9 @@ shared or mutated between those stages.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from types import MappingProxyType
 from typing import Literal
 
 #: The classes of the exercise, in the order the steps introduce them.
@@ -40,6 +41,51 @@ class IntakeLimits:
 
 
 @dataclass(frozen=True)
+class Statement:
+    """One top-level statement (or several on one line): its lines and its names."""
+
+    first: int  # 1-based, decorators included
+    last: int
+    binds: frozenset[str] = frozenset()
+    reads: frozenset[str] = frozenset()
+    # (name bound, top-level module) for each name an import statement binds
+    imports: tuple[tuple[str, str], ...] = ()
+    future: tuple[str, ...] = ()  # from __future__ import ...
+    needed: bool = False
+
+    @property
+    def modules(self) -> frozenset[str]:
+        """The top-level modules this statement imports."""
+        return frozenset(module for _, module in self.imports)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One notebook cell (``cell`` counts every cell, from 1) or a script (``cell`` 0)."""
+
+    cell: int
+    text: str
+    statements: tuple[Statement, ...] | None  # None: it does not parse
+
+    @property
+    def line_count(self) -> int:
+        return max(len(self.text.splitlines()), 1)
+
+
+@dataclass(frozen=True)
+class TopLevel:
+    """A module intake generated to run top-level code one statement at a time.
+
+    ``kind`` says what it replays: a notebook's cells, or a single-file script (whose
+    ``label`` is the script's file name, beside the generated module in the workspace).
+    """
+
+    kind: Literal["notebook", "script"]
+    label: str
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
 class Manifest:
     """Where the exercise's classes are in a prepared workspace, and what intake noticed.
 
@@ -51,6 +97,8 @@ class Manifest:
     classes: Mapping[str, str]
     shape: Shape
     notes: tuple[str, ...]
+    # The generated modules that run top-level code statement by statement, by module name.
+    toplevel: Mapping[str, TopLevel] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)

@@ -1,37 +1,35 @@
 """Turn a Jupyter notebook into one importable module that runs its code cells in order.
 
-Notebooks usually hold cells that cannot run in the sandbox (``%matplotlib inline``,
-``!pip install``, ``import matplotlib``), so IPython syntax is dropped here and every cell
-runs inside its own ``try``: a failing cell prints a one-line warning and the next cells
-still run, as they would in Jupyter after an error. Each cell's source is registered in
-``linecache`` under ``<notebook cell N>`` (N counts every cell, as the student scrolls), so
-tracebacks show the student's own lines. The generated module imports nothing from
-micrograde: it runs inside the sandbox on its own.
+IPython's syntax is made plain Python line for line (``magics.py``: ``%matplotlib inline``
+and ``!pip install`` lines left out, a ``%%time`` cell's body kept, a ``%%writefile`` cell's
+file added to the submission), each cell is cut into its top-level statements
+(``statements.py``), and the generated module (``stepwise.py``) runs them one by one: a
+statement that fails is reported and the next one runs, so a missing plotting library
+costs its own import line and nothing else. Tracebacks name ``<notebook cell N>`` (N counts
+every cell, as the student scrolls) and the student's own line numbers. The generated
+module imports nothing from micrograde: it runs inside the sandbox on its own.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
 from typing import Any
 
 from grader.errors import SubmissionRejected
 from grader.intake.locate import scan_text
-from grader.intake.model import CLASS_NAMES
+from grader.intake.magics import CleanCell, Written, clean_cell
+from grader.intake.model import CLASS_NAMES, Source
+from grader.intake.statements import mark_needed, split
+from grader.intake.stepwise import render
 
 # The name of the generated module. The workspace comes last on sys.path, so an installed
 # package of the same name (Jupyter's own "notebook", in a student's local environment)
 # would win over it; the sandbox image has no such package.
 NOTEBOOK_MODULE = "student_notebook"
-
-# Dropped lines become `pass` at the same indentation, so every other line keeps its number
-# (tracebacks then match the notebook) and a block whose only line was a magic stays valid.
-# A "%" must be followed by a name ("% b" may continue a modulo expression) and "!" must not
-# start "!=" (a continued comparison).
-_LINE_MAGIC = re.compile(r"^([ \t]*)(%(?=[A-Za-z%])|!(?!=))")
 
 
 def _nbformat() -> Any:
@@ -44,34 +42,48 @@ def _nbformat() -> Any:
 
 @dataclass(frozen=True)
 class Cell:
-    """One code cell: its position among all cells (1-based) and its runnable source."""
+    """One code cell: its position among all cells (1-based), source and saved run number."""
 
     number: int
     source: str
+    execution_count: int | None = None
 
 
 @dataclass(frozen=True)
 class NotebookModule:
-    """The generated module's text, the classes its cells define, and notes for the student."""
+    """The generated module's text, the classes its cells define, the files its
+    ``%%writefile`` cells write, the cells as run (for the host's notes), and notes."""
 
     text: str
     classes: tuple[str, ...]
     notes: tuple[str, ...]
+    written: dict[PurePosixPath, str]
+    sources: tuple[Source, ...] = ()
 
 
 def build_notebook_module(data: bytes, label: str) -> NotebookModule:
     """Read a notebook and generate the module that replays it, or reject it as unreadable."""
     notebook, notes = _read(data, label)
-    cells, ipython_notes = _drop_ipython(_code_cells(notebook, label), label)
-    notes += ipython_notes
+    cells = _code_cells(notebook, label)
+    notes += _order_notes(cells, label)
+    cleaned = [(cell.number, clean_cell(cell.source)) for cell in cells]
+    written, write_notes = _written_files(cleaned, label)
+    notes += write_notes + _ipython_notes(label, cleaned)
+    sources = [
+        Source(number, clean.source, split(clean.source, f"{label} cell {number}"))
+        for number, clean in cleaned
+        if clean.written is None and clean.not_run is None
+    ]
+    marked = mark_needed([source.statements for source in sources])
+    sources = [replace(source, statements=m) for source, m in zip(sources, marked, strict=True)]
     found: set[str] = set()
-    for cell in cells:
-        scan = scan_text(cell.source, f"{label} cell {cell.number}")
+    for source in sources:
+        scan = scan_text(source.text, f"{label} cell {source.cell}")
         found.update(scan.classes)
         if scan.problem and scan.classes:
             notes.append(scan.problem)
     classes = tuple(name for name in CLASS_NAMES if name in found)
-    return NotebookModule(render_module(cells, label), classes, tuple(notes))
+    return NotebookModule(render(label, sources), classes, tuple(notes), written, tuple(sources))
 
 
 def _read(data: bytes, label: str) -> tuple[Any, list[str]]:
@@ -134,80 +146,74 @@ def _code_cells(notebook: Any, label: str) -> list[Cell]:
                 f"(cell {number} has no readable source)"
             )
         if kind == "code":
-            cells.append(Cell(number, source))
+            count = cell.get("execution_count")
+            cells.append(Cell(number, source, count if type(count) is int else None))
     return cells
 
 
-def _drop_ipython(cells: list[Cell], label: str) -> tuple[list[Cell], list[str]]:
-    """Drop %% cell magics whole, and %magic and !shell lines one by one (counted for notes)."""
-    kept: list[Cell] = []
-    dropped_cells: list[int] = []
-    counts = {"%": 0, "!": 0}
-    for cell in cells:
-        if cell.source.lstrip().startswith("%%"):
-            dropped_cells.append(cell.number)
-            continue
-        lines = cell.source.splitlines(keepends=True)
-        for index, line in enumerate(lines):
-            match = _LINE_MAGIC.match(line)
-            if match:
-                counts[match.group(2)] += 1
-                lines[index] = f"{match.group(1)}pass  # IPython line dropped by the grader\n"
-        kept.append(Cell(cell.number, "".join(lines)))
-    return kept, _ipython_notes(label, counts, dropped_cells)
+def _order_notes(cells: list[Cell], label: str) -> list[str]:
+    """Say when the saved execution counts show another run order than the document's."""
+    ran = [(cell.execution_count, cell.number) for cell in cells if cell.execution_count]
+    for index, (count, number) in enumerate(ran):
+        earlier = [later for later_count, later in ran[index + 1 :] if later_count < count]
+        if earlier:
+            return [
+                f"notebook {label}: the saved execution counts show that its cells were "
+                f"last run in another order than they appear (cell {earlier[0]} ran before "
+                f"cell {number}); the grader ran them from top to bottom, as a fresh kernel "
+                "would"
+            ]
+    return []
 
 
-def _ipython_notes(label: str, counts: dict[str, int], dropped_cells: list[int]) -> list[str]:
+def _written_files(
+    cleaned: list[tuple[int, CleanCell]], label: str
+) -> tuple[dict[PurePosixPath, str], list[str]]:
+    """The files ``%%writefile`` cells write, in cell order (``-a`` appends)."""
+    files: dict[PurePosixPath, str] = {}
     notes: list[str] = []
-    if counts["%"]:
-        notes.append(f"notebook {label}: dropped {_lines(counts['%'])} of IPython magic (%...)")
-    if counts["!"]:
-        notes.append(f"notebook {label}: dropped {_lines(counts['!'])} of shell commands (!...)")
-    if dropped_cells:
-        numbers = ", ".join(str(number) for number in dropped_cells)
-        noun = "cell" if len(dropped_cells) == 1 else "cells"
-        notes.append(f"notebook {label}: skipped {noun} {numbers}, run by a %% cell magic")
+    for number, clean in cleaned:
+        if clean.written is None:
+            continue
+        path = _safe_path(clean.written)
+        if path is None:
+            notes.append(
+                f"notebook {label}: cell {number} writes a file with %%writefile whose path "
+                "is not a relative path inside the notebook's folder; it was left out"
+            )
+            continue
+        text = clean.written.text
+        files[path] = files.get(path, "") + text if clean.written.append else text
+    if files:
+        names = ", ".join(str(path) for path in files)
+        notes.append(f"notebook {label}: added the file(s) its %%writefile cells write: {names}")
+    return files, notes
+
+
+def _safe_path(written: Written) -> PurePosixPath | None:
+    path = PurePosixPath(written.path.replace("\\", "/"))
+    if path.is_absolute() or ".." in path.parts or not path.parts or path.name in ("", "."):
+        return None
+    return PurePosixPath(*[part for part in path.parts if part != "."])
+
+
+def _ipython_notes(label: str, cleaned: list[tuple[int, CleanCell]]) -> list[str]:
+    magic = sum(clean.magic_lines for _, clean in cleaned)
+    shell = sum(clean.shell_lines for _, clean in cleaned)
+    not_run = [f"{number} ({clean.not_run})" for number, clean in cleaned if clean.not_run]
+    notes: list[str] = []
+    if magic:
+        notes.append(f"notebook {label}: left out {_lines(magic)} of IPython magic (%...)")
+    if shell:
+        notes.append(f"notebook {label}: left out {_lines(shell)} of shell commands (!...)")
+    if not_run:
+        noun = "cell" if len(not_run) == 1 else "cells"
+        notes.append(
+            f"notebook {label}: did not run {noun} {', '.join(not_run)}: "
+            "a %% cell magic whose body is not Python"
+        )
     return notes
 
 
 def _lines(count: int) -> str:
     return "1 line" if count == 1 else f"{count} lines"
-
-
-_TEMPLATE = '''"""Generated by micrograde from the notebook {label}: runs its code cells in order.
-
-Each cell runs on its own; a cell that raises prints a one-line warning and the next
-cells still run, as in Jupyter. Tracebacks name cells as <notebook cell N>.
-"""
-
-import linecache as _notebook_linecache
-import sys as _notebook_sys
-
-_NOTEBOOK_CELLS = [
-{cells}]
-
-
-def _notebook_run_cells():
-    for number, source in _NOTEBOOK_CELLS:
-        filename = "<notebook cell %d>" % number
-        lines = source.splitlines(True)
-        # mtime None marks the entry as not backed by a file, so checkcache keeps it.
-        _notebook_linecache.cache[filename] = (len(source), None, lines, filename)
-        try:
-            exec(compile(source, filename, "exec"), globals())
-        except Exception as error:
-            message = (str(error).strip().splitlines() or [""])[0]
-            print("warning: notebook cell %d failed and was skipped: %s: %s"
-                  % (number, type(error).__name__, message),
-                  file=_notebook_sys.stderr, flush=True)
-
-
-_notebook_run_cells()
-del _notebook_run_cells, _NOTEBOOK_CELLS, _notebook_linecache, _notebook_sys
-'''
-
-
-def render_module(cells: list[Cell], label: str) -> str:
-    """The text of the generated module; sources are embedded as ASCII-only literals."""
-    body = "".join(f"    ({cell.number}, {ascii(cell.source)}),\n" for cell in cells)
-    return _TEMPLATE.format(label=ascii(label)[1:-1].replace('"""', "'''"), cells=body)

@@ -7,7 +7,7 @@ that refuses paths outside the workspace.
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from types import MappingProxyType
 
 from grader.errors import SubmissionRejected
@@ -22,9 +22,9 @@ from grader.intake.layout import (
     strip_wrappers,
 )
 from grader.intake.locate import choose_modules, scan_bytes
-from grader.intake.model import Gathered, IntakeLimits, Manifest, Plan, list_paths
-from grader.intake.notebook import NOTEBOOK_MODULE, NotebookModule, build_notebook_module
+from grader.intake.model import Gathered, IntakeLimits, Manifest, Plan, TopLevel, list_paths
 from grader.intake.paths import write_tree
+from grader.intake.replay import plan_notebook, wrap_script
 
 # Frozen, so one shared default is safe (and ruff's B008 stays quiet).
 DEFAULT_LIMITS = IntakeLimits()
@@ -154,44 +154,9 @@ def plan_sources(gathered: Gathered) -> Plan | None:
         + (ignored if gathered.notebooks else [])
     )
     classes = {name: module_name(path) for name, path in chosen.items()}
-    manifest = Manifest(MappingProxyType(classes), classify(chosen), tuple(notes))
+    shape = classify(chosen)
+    toplevel: dict[str, TopLevel] = {}
+    if shape == "single_file":
+        files, classes, toplevel = wrap_script(files, chosen["Value"], classes)
+    manifest = Manifest(MappingProxyType(classes), shape, tuple(notes), MappingProxyType(toplevel))
     return Plan(files, manifest)
-
-
-def plan_notebook(gathered: Gathered) -> Plan | None:
-    """Lay out the first notebook (shallowest, then by name) that defines Value."""
-    reasons: list[str] = []
-    for path in sorted(gathered.notebooks, key=lambda item: (len(item.parts), str(item))):
-        try:
-            module = build_notebook_module(gathered.notebooks[path], str(path))
-        except SubmissionRejected as rejected:
-            reasons.append(rejected.reason)
-            continue
-        if "Value" in module.classes:
-            return _notebook_plan(gathered, path, module)
-    if reasons:
-        raise SubmissionRejected(reasons[0])
-    return None
-
-
-def _notebook_plan(gathered: Gathered, path: PurePosixPath, module: NotebookModule) -> Plan:
-    """The workspace is the notebook's folder: its helper .py files sit beside the module."""
-    folder = path.parent
-    files = {
-        source.relative_to(folder): data
-        for source, data in gathered.sources.items()
-        if source.is_relative_to(folder)
-    }
-    name, number = NOTEBOOK_MODULE, 2
-    while any(part in (name, name + ".py") for part in (p.parts[0] for p in files)):
-        name, number = f"{NOTEBOOK_MODULE}_{number}", number + 1
-    files[PurePosixPath(name + ".py")] = module.text.encode("utf-8")
-    notes = list(gathered.notes) + list(module.notes)
-    others = [other for other in gathered.notebooks if other != path]
-    if others:
-        notes.append(f"graded the notebook {path}; ignored {list_paths(others)}")
-    left = len(gathered.sources) - (len(files) - 1)
-    if left:
-        notes.append(f"ignored {left} Python file(s) outside the notebook's folder")
-    classes = dict.fromkeys(module.classes, name)
-    return Plan(files, Manifest(MappingProxyType(classes), "notebook", tuple(notes)))

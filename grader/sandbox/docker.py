@@ -109,14 +109,20 @@ class DockerSandbox(Sandbox):
         from docker.errors import ImageNotFound
 
         client = connect_engine()
-        image = settings.docker.image or expected_tag(exercise)
+        packages = settings.sandbox.packages
+        image = settings.docker.image or expected_tag(exercise, packages)
         try:
             client.images.get(image)
         except ImageNotFound:
             client.close()
+            why = "the one for this grader's version, harness and tests"
+            if packages:
+                why += f", with the packages [sandbox] packages allows ({', '.join(packages)})"
             message = (NO_NAMED_IMAGE if settings.docker.image else NO_IMAGE).format(
-                tag=image, why="the one for this grader's version, harness and tests"
+                tag=image, why=why
             )
+            if packages and not settings.docker.image:
+                message += " with the same --settings file"
             raise SandboxUnavailableError(message) from None
         _clean_after_dead_graders(client.api)
         return cls(client, image, settings)

@@ -2,14 +2,17 @@
 
 The tag is ``micrograde-sandbox:<grader version>-<12 hex digits>``, the digits hashing
 everything that decides what runs inside: the harness bundle (harness, staged tests,
-pytest.ini), the Dockerfile and the pinned versions of pytest and pytest-json-report.
-Change any of them and the grader asks for an image that does not exist yet, so a stale
-harness is never graded with; ``micrograde sandbox build`` makes the missing one.
+pytest.ini), the Dockerfile, the pinned versions of pytest and pytest-json-report, and the
+packages course staff allow (``[sandbox] packages`` in the settings, sorted). Change any of
+them and the grader asks for an image that does not exist yet, so a stale harness (or a
+missing package) is never graded with; ``micrograde sandbox build`` (with the same
+``--settings``) makes the missing one.
 
 The build context is assembled in a temporary directory (see docs/docker.md):
 
     Dockerfile   grader/sandbox/image/Dockerfile (its base is the build argument BASE)
-    wheels/      pip, pytest and pytest-json-report as wheels the *host* downloaded
+    wheels/      pip, pytest, pytest-json-report and the allowed packages, as wheels the
+                 *host* downloaded, and packages.txt (the allowed packages, one a line)
     bundle/      grader.sandbox.bundle.write_bundle, byte-compiled (see _compile_bundle)
 
 Where no container registry answers, the base is made from Debian packages by
@@ -22,13 +25,14 @@ from __future__ import annotations
 import compileall
 import hashlib
 import importlib.metadata
+import json
 import os
 import py_compile
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,17 +64,20 @@ def pinned_requirements() -> tuple[str, ...]:
         ) from exc
 
 
-def content_hash(exercise: Exercise) -> str:
+def content_hash(exercise: Exercise, packages: Sequence[str] = ()) -> str:
     digest = hashlib.sha256()
     digest.update(bundle_digest(exercise).encode() + b"\0")
     digest.update(hashlib.sha256(DOCKERFILE.read_bytes()).digest())
     digest.update("\0".join(pinned_requirements()).encode())
+    if packages:
+        digest.update(b"\0packages\0" + "\0".join(sorted(packages)).encode())
     return digest.hexdigest()[:12]
 
 
-def expected_tag(exercise: Exercise) -> str:
-    """The image this grader (its version, harness, tests and pins) must run in."""
-    return f"{REPOSITORY}:{__version__}-{content_hash(exercise)}"
+def expected_tag(exercise: Exercise, packages: Sequence[str] = ()) -> str:
+    """The image this grader (its version, harness, tests, pins and allowed packages) must
+    run in."""
+    return f"{REPOSITORY}:{__version__}-{content_hash(exercise, packages)}"
 
 
 @dataclass(frozen=True)
@@ -78,19 +85,26 @@ class BuildPlan:
     tag: str
     base: str
     offline: bool
+    packages: tuple[str, ...] = ()
 
 
 def plan_build(
-    client: Any, exercise: Exercise, base: str | None, offline: bool, say: Say
+    client: Any,
+    exercise: Exercise,
+    base: str | None,
+    offline: bool,
+    say: Say,
+    packages: Sequence[str] = (),
 ) -> BuildPlan:
     """Decide which base to build on, making the offline base when it is needed."""
-    tag = expected_tag(exercise)
+    tag = expected_tag(exercise, packages)
+    packages = tuple(packages)
     if offline:
         _ensure_offline_base(client, say)
-        return BuildPlan(tag, OFFLINE_BASE, True)
+        return BuildPlan(tag, OFFLINE_BASE, True, packages)
     wanted = base or DEFAULT_BASE
     if _present(client, wanted) or _registry_answers(client, wanted):
-        return BuildPlan(tag, wanted, False)
+        return BuildPlan(tag, wanted, False, packages)
     if base:
         raise SandboxImageError(
             f"the base image {base} is not on this machine and no registry answers: "
@@ -98,7 +112,7 @@ def plan_build(
         )
     say(f"no registry answers for {DEFAULT_BASE}: building offline on {OFFLINE_BASE}")
     _ensure_offline_base(client, say)
-    return BuildPlan(tag, OFFLINE_BASE, True)
+    return BuildPlan(tag, OFFLINE_BASE, True, packages)
 
 
 def build_image(client: Any, exercise: Exercise, plan: BuildPlan, say: Say) -> str:
@@ -107,10 +121,13 @@ def build_image(client: Any, exercise: Exercise, plan: BuildPlan, say: Say) -> s
 
     with tempfile.TemporaryDirectory(prefix="micrograde-build-") as scratch:
         context = Path(scratch)
-        download_wheels(context / "wheels", say)
+        download_wheels(context / "wheels", say, plan.packages)
+        (context / "wheels" / "packages.txt").write_text(
+            "".join(f"{package}\n" for package in plan.packages), encoding="utf-8"
+        )
         shutil.copyfile(DOCKERFILE, context / "Dockerfile")
         _compile_bundle(write_bundle(exercise, context / "bundle"))
-        if expected_tag(exercise) != plan.tag:  # the tag must name what is in the context
+        if expected_tag(exercise, plan.packages) != plan.tag:  # the tag names the context
             raise SandboxImageError(
                 "the harness, staged tests or Dockerfile changed while "
                 "the build context was made: run the build again"
@@ -123,7 +140,10 @@ def build_image(client: Any, exercise: Exercise, plan: BuildPlan, say: Say) -> s
                 buildargs={"BASE": plan.base},
                 # Not "micrograde=1": containers inherit image labels, and that one marks
                 # the containers a grader started (`sandbox clean` removes them).
-                labels={"micrograde.hash": plan.tag.rsplit("-", 1)[-1]},
+                labels={
+                    "micrograde.hash": plan.tag.rsplit("-", 1)[-1],
+                    "micrograde.packages": json.dumps(sorted(plan.packages)),
+                },
                 rm=True,
                 forcerm=True,
                 pull=False,
@@ -138,10 +158,11 @@ def build_image(client: Any, exercise: Exercise, plan: BuildPlan, say: Say) -> s
     return str(image.id)
 
 
-def download_wheels(destination: Path, say: Say) -> None:
-    """``pip download`` of the pinned wheels for the image's Python (no sdists, ever)."""
+def download_wheels(destination: Path, say: Say, packages: Sequence[str] = ()) -> None:
+    """``pip download`` of the pinned wheels and the allowed packages (with everything they
+    need) for the image's Python: wheels only, never an sdist (the image has no compiler)."""
     destination.mkdir(parents=True, exist_ok=True)
-    requirements = ["pip", *pinned_requirements()]
+    requirements = ["pip", *pinned_requirements(), *packages]
     say(f"downloading wheels: {' '.join(requirements)}")
     # The same flags as scripts/download-wheels.sh: wheels for the image's interpreter,
     # whatever runs this, through this machine's pip configuration (index, find-links).
@@ -180,9 +201,11 @@ def download_wheels(destination: Path, say: Say) -> None:
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-8:])
+        allowed = f" (and the allowed packages: {', '.join(packages)})" if packages else ""
         raise SandboxImageError(
-            "pip download failed: the wheels for the image are downloaded on this machine, "
-            f"so it needs a package index (PyPI, or a mirror set with PIP_INDEX_URL):\n{tail}"
+            f"pip download failed: the wheels for the image{allowed} are downloaded on this "
+            "machine as wheels for CPython 3.11 on Linux x86_64, so it needs a package index "
+            f"(PyPI, or a mirror set with PIP_INDEX_URL) that has them:\n{tail}"
         )
 
 

@@ -268,3 +268,34 @@ def _sweep(marker: str) -> None:
                 os.kill(int(entry.name), signal.SIGKILL)
         except (OSError, ValueError):
             continue
+
+
+_INSTALLED = (
+    "import importlib.metadata as m, json; "
+    "print(json.dumps([[d.metadata['Name'] or '', d.version] for d in m.distributions()]))"
+)
+
+
+def missing_packages(packages: Sequence[str], python: str = sys.executable) -> list[str]:
+    """The requirements in ``packages`` that ``python`` (the interpreter this backend runs
+    student code with) does not satisfy: student code that imports them will fail."""
+    if not packages:
+        return []
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    try:
+        done = subprocess.run(
+            [python, "-I", "-c", _INSTALLED], capture_output=True, text=True, timeout=60
+        )
+        listed = json.loads(done.stdout) if done.returncode == 0 else []
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        listed = []
+    installed = {canonicalize_name(name): version for name, version in listed}
+    missing = []
+    for text in packages:
+        wanted = Requirement(text)
+        version = installed.get(canonicalize_name(wanted.name))
+        if version is None or not wanted.specifier.contains(version, prereleases=True):
+            missing.append(text)
+    return missing

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from grader.errors import ConfigError, SandboxUnavailableError
 from grader.exercise import Exercise
 from grader.sandbox.base import Sandbox
-from grader.sandbox.local import LocalSandbox
+from grader.sandbox.local import LocalSandbox, missing_packages
 from grader.sandbox.users import Private, resolve_users
 from grader.settings import Settings
 
@@ -63,6 +63,21 @@ def sandbox_warning(sandbox: Sandbox) -> str | None:
             "machine's kernel and network (--sandbox docker isolates more)"
         )
     return None if sandbox.is_security_boundary else LOCAL_WARNING
+
+
+def packages_warning(sandbox: Sandbox, settings: Settings) -> str | None:
+    """The local backend's word when packages staff allow are not installed for it."""
+    if not isinstance(sandbox, LocalSandbox):
+        return None  # Docker: the image for these packages exists, or connect said so
+    missing = missing_packages(settings.sandbox.packages, sandbox.python)
+    if not missing:
+        return None
+    return (
+        f"[sandbox] packages allows {', '.join(missing)}, but the local sandbox's Python "
+        f"({sandbox.python}) does not have {'it' if len(missing) == 1 else 'them'}: "
+        "student code that imports them will fail (pip install them there, or grade with "
+        "--sandbox docker on an image built with the same --settings)"
+    )
 
 
 def _docker(exercise: Exercise, settings: Settings) -> Sandbox:
