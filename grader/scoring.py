@@ -70,8 +70,26 @@ def scored_check(check: Check, rubric: Rubric, judged: Judged, duration: float) 
         feedback=feedback_text(charged),
         hint=_owner_hint(pointer.item if pointer else None, entry.hint, rubric),
         blame=blame,
-        details=verdict.details,
+        details=_with_wrong_nodes(verdict.details, judged),
     )
+
+
+def _with_wrong_nodes(details: dict[str, Any], judged: Judged) -> dict[str, Any]:
+    """The details, with every named node of the shown graph whose own forward or backward
+    the audit found wrong (``graph.wrong``), so the report can mark each of them."""
+    graph = details.get("graph")
+    if not isinstance(graph, dict):
+        return details
+    wrong: list[dict[str, str]] = []
+    for fault in judged.evidence.faults:
+        if fault.graph != graph.get("name") or not fault.node or fault.item not in ITEMS:
+            continue
+        mark = {"node": fault.node, "phase": ITEMS[fault.item].phase or "forward"}
+        if mark not in wrong:
+            wrong.append(mark)
+    if not wrong:
+        return details
+    return {**details, "graph": {**graph, "wrong": wrong}}
 
 
 def excuse_text(decision: Decision, rubric: Rubric) -> str:

@@ -62,6 +62,8 @@ class Fault:
     item: str  # a contract item, or "" when nothing names one
     message: str
     rank: int = 5  # lower is lower down: forward before backward before traversal
+    graph: str = ""  # the recorded graph it was found in, if any
+    node: str = ""  # the named node of that graph whose own behaviour is wrong, if any
 
 
 @dataclass
@@ -69,8 +71,10 @@ class Evidence:
     faults: list[Fault] = field(default_factory=list)
     differs: bool = False  # something differed from the reference, raised, hung or died
 
-    def add(self, item: str, message: str, rank: int = 5) -> None:
-        self.faults.append(Fault(item, message, rank))
+    def add(
+        self, item: str, message: str, rank: int = 5, graph: str = "", node: str = ""
+    ) -> None:
+        self.faults.append(Fault(item, message, rank, graph, node))
         self.differs = True
 
     def items(self) -> set[str]:
@@ -188,21 +192,33 @@ def _graph(record: dict[str, Any], have: dict[str, Any] | None, evidence: Eviden
         # Nothing differs here, but an operator was shown wrong on its own: that counts only
         # against the items this graph is about (see decide.py), never as a difference.
         evidence.faults.extend(
-            Fault(item, f"{name}: {message}", rank) for item, message, rank in pinned
+            Fault(item, f"{name}: {message}", rank, name, node)
+            for item, message, rank, node in pinned
         )
         return
     sentence = f"{name}: {difference[1]}"
     if pinned:
-        for item, message, rank in pinned:
-            evidence.add(item, f"{sentence}. {message}", rank)
+        for item, message, rank, node in pinned:
+            evidence.add(item, f"{sentence}. {message}", rank, name, node)
         return
     fallback = record.get("forward") if difference[0] == "data" and found.complete else None
     fallback = fallback if type(fallback) is str else _item(record)
     evidence.add(fallback, sentence, 3)
 
 
-def _audit_faults(record: dict[str, Any], found: AuditResult) -> list[tuple[str, str, int]]:
-    pinned = [(f.item, f.message, 1 if f.item.endswith(":forward") else 2) for f in found.faults]
+def _audit_faults(
+    record: dict[str, Any], found: AuditResult
+) -> list[tuple[str, str, int, str]]:
+    """(item, sentence, rank, named node or "") for each fault the audit found."""
+    pinned = [
+        (
+            f.item,
+            f.message,
+            1 if f.item.endswith(":forward") else 2,
+            f.name if f.name and not f.name.startswith("#") else "",
+        )
+        for f in found.faults
+    ]
     if found.children_missing:
         pinned.append(
             (
@@ -210,6 +226,7 @@ def _audit_faults(record: dict[str, Any], found: AuditResult) -> list[tuple[str,
                 "its nodes keep their children in neither prev nor "
                 "_prev, so the grader cannot follow the graph",
                 1,
+                "",
             )
         )
     if found.traversal is not None:
@@ -221,7 +238,7 @@ def _audit_faults(record: dict[str, Any], found: AuditResult) -> list[tuple[str,
                 found.traversal, walked if type(walked) is str else "Value.backward:order"
             )
         )
-        pinned.append((item, _TRAVERSAL_WORDS[found.traversal], 3))
+        pinned.append((item, _TRAVERSAL_WORDS[found.traversal], 3, ""))
     return pinned
 
 
