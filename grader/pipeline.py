@@ -98,7 +98,9 @@ def grade_submission(
         def rerun(
             chosen: tuple[Check, ...], graft: dict[str, dict[str, str]]
         ) -> dict[str, CheckRun]:
-            again = Runner(sandbox, exercise, settings, hidden=hidden, stepwise=stepwise)
+            again = Runner(
+                sandbox, exercise, settings, hidden=hidden, stepwise=stepwise, guard=runner.guard
+            )
             return again.run(workspace, classes, chosen, seed, graft)
 
         def expected(check: Check, run: CheckRun) -> ReferenceRun:

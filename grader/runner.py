@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.exercise import Check, Exercise
+from grader.fairness.location import CLASSES, locate, place_frame
 from grader.sandbox.base import EOF_MARK, Execution, Sandbox, SandboxJob
 from grader.sandbox.bundle import hidden_frame
 from grader.settings import Settings
@@ -48,6 +49,7 @@ class _Attempt:
     progress: bool = False
     # The top-level statement of a generated module (notebook, script) that is running.
     statement: tuple[str, int, int] | None = None
+    timed_out: CheckRun | None = None  # the check this run was killed for
 
 
 class Runner:
@@ -61,6 +63,7 @@ class Runner:
         clock: Callable[[], float] = time.monotonic,
         hidden: frozenset[str] = frozenset(),
         stepwise: frozenset[str] = frozenset(),
+        guard: dict[str, str] | None = None,
     ) -> None:
         self.sandbox = sandbox
         self.exercise = exercise
@@ -77,6 +80,10 @@ class Runner:
         self.stepwise = stepwise
         self.toplevel_events: list[dict[str, Any]] = []
         self.cut: list[tuple[str, int, int, str]] = []
+        # Methods that ran past a check's limit or crashed the process, with why: later
+        # runs replace them with one that raises at once, so no other check waits out the
+        # same loop (shared with the counterfactual runs of the same grading).
+        self.guard: dict[str, str] = guard if guard is not None else {}
 
     def run(
         self,
@@ -139,9 +146,13 @@ class Runner:
             "classes": classes,
             "poisoned": sorted(poisoned),
             "toplevel": self._toplevel_job(),
+            # A check still running this long has its stack dumped (to say where it hung).
+            "watch": round(max(0.2, 0.8 * self.settings.time.check_seconds), 3),
         }
         if self._graft:
             job["graft"] = self._graft
+        if self.guard:
+            job["guard"] = dict(self.guard)
         limits = self.settings.limits
         wall = max(stop_at - self.clock(), 1.0)
         execution = self.sandbox.start(SandboxJob(workspace, job, limits, wall))
@@ -152,8 +163,37 @@ class Runner:
         finally:
             status = execution.finish()
         if attempt.current is not None:  # the process ended in the middle of a check
+            crashed = attempt.current
             self._crashed(attempt, status.describe(), status.stderr_tail, poisoned)
+            if crashed.state == "crashed" and not attempt.loading:
+                self._locate(crashed, status.stderr_tail, workspace)
+        if attempt.timed_out is not None:
+            self._locate(attempt.timed_out, status.stderr_tail, workspace)
+        for run in by_id.values():
+            _place_error(run, workspace)
         return attempt
+
+    def _locate(self, run: CheckRun, stderr: str, workspace: Path) -> None:
+        """Name the student's method the check was stuck in (from the stack dump), and
+        refuse to run it again in later runs of this grading, saying why."""
+        place = locate(stderr, workspace)
+        if place is None:
+            return
+        run.stuck_in, run.stuck_phase = place.method, place.phase
+        where = f"{place.method} ({place.file}, line {place.line})"
+        if run.state == "timeout":
+            run.message += f"; it was still running {where}"
+            why = (
+                f"was still running after {self.settings.time.check_seconds:g} s in the check "
+                f"{run.check.id} ({place.file}, line {place.line})"
+            )
+        else:
+            run.message += f"; it crashed in {where}"
+            why = (
+                f"crashed the test process in the check {run.check.id} "
+                f"({place.file}, line {place.line})"
+            )
+        self.guard.setdefault(place.method + (":backward" if place.phase else ""), why)
 
     def _drive(
         self,
@@ -307,12 +347,26 @@ class Runner:
             current.keep(record, size, self._budget)
         elif kind == "end" and current is not None and record["check"] == current.check.id:
             current.finish(record)
+            self._explain_guarded(current)
             current.duration = now - attempt.started
             spent[current.check.step] += current.duration
             attempt.current, attempt.progress = None, True
             attempt.deadline = min(now + self.settings.time.check_seconds, stop_at)
         elif kind == "done":
             attempt.done = True
+
+    def _explain_guarded(self, run: CheckRun) -> None:
+        """An error from a method refused after it looped or crashed earlier: add what it
+        did then (host-side text: the harness only names the method)."""
+        error = (run.end or {}).get("error")
+        if not isinstance(error, dict):
+            return
+        guarded = error.get("guarded")
+        if isinstance(guarded, str):
+            method, _, phase = guarded.partition(" ")
+            why = self.guard.get(method + (":backward" if phase else ""))
+            if why:
+                error["guarded_why"] = why
 
     def _timed_out(
         self, attempt: _Attempt, poisoned: dict[str, str], spent: dict[int, float], stop_at: float
@@ -326,6 +380,8 @@ class Runner:
         run.state, run.duration = "timeout", now - attempt.started
         spent[run.check.step] += run.duration
         attempt.current, attempt.progress = None, True
+        if not attempt.loading:
+            attempt.timed_out = run
         if attempt.loading:
             poisoned[attempt.loading] = "timeout"
             run.message = (
@@ -365,3 +421,21 @@ class Runner:
         tail = stderr.strip().splitlines()[-3:]
         if tail:
             run.message += " (last output: " + " / ".join(t[:200] for t in tail) + ")"
+
+
+def _place_error(run: CheckRun, workspace: Path) -> None:
+    """An exception whose innermost frame is a function of the student's that the frame's
+    name does not place (``_div``, assigned with ``Value.__truediv__ = _div``): add the
+    method it is, from the submission's own source (``method``, ``phase``; host-side)."""
+    error = (run.end or {}).get("error")
+    if not isinstance(error, dict) or "method" in error or not error.get("frames"):
+        return
+    frame = error["frames"][-1]
+    function, file, line = frame.get("function"), frame.get("file"), frame.get("line")
+    if not (isinstance(function, str) and isinstance(file, str) and type(line) is int):
+        return
+    if function.split(".")[0] in CLASSES:
+        return  # its name says it already
+    place = place_frame(workspace, file, line)
+    if place is not None:
+        error["method"], error["phase"] = place.method, place.phase

@@ -2,7 +2,9 @@
 
 The reference as it stands after step k must get full marks on steps 1..k, and the
 skeleton students start step k from must pass steps 1..k-1 and fail every check of step k.
-Any difference means the exercise content (or the grader) is broken.
+Before those, the rubric's ``owns`` lists must give every contract item exactly one owner
+(a fault costs points once, in the check that owns it). Any difference means the exercise
+content (or the grader) is broken.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from grader.exercise import STEPS, Exercise
+from grader.fairness.contract import ownership_problems
 from grader.models import GradeResult
 from grader.pipeline import GradeRequest, grade_submission, new_seed
 from grader.rubric import Rubric
@@ -32,7 +35,7 @@ class Row:
 
     @property
     def name(self) -> str:
-        return f"{self.kind}/step_{self.step}"
+        return self.kind if self.kind == "ownership" else f"{self.kind}/step_{self.step}"
 
 
 def run_selfcheck(
@@ -59,8 +62,12 @@ def run_selfcheck(
         )
         return Row(kind, step, seed, tuple(_problems(kind, step, result)), _summary(result))
 
+    owners = ownership_problems(rubric)
+    ownership = Row(
+        "ownership", 0, seed, tuple(owners), "every item has one owner" if not owners else ""
+    )
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return list(pool.map(one, jobs))
+        return [ownership, *pool.map(one, jobs)]
 
 
 def _problems(kind: str, step: int, result: GradeResult) -> list[str]:

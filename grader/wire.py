@@ -59,6 +59,11 @@ class CheckRun:
     # Evidence for staff: what the harness found patched while this check ran, and
     # records on the channel that the honest harness never sends at that point.
     tampering: list[str] = field(default_factory=list)
+    # The student's method a timeout or crash happened in, as the host located it from the
+    # stack dump (grader/fairness/location.py): "Value.backward", and "backward" for a
+    # _backward closure.
+    stuck_in: str | None = None
+    stuck_phase: str | None = None
 
     def suspect(self, what: str) -> None:
         if len(self.tampering) < 20 and what not in self.tampering:
@@ -123,6 +128,9 @@ def _clip(text: str, limit: int) -> tuple[str, int]:
 
 def _kept_error(error: dict[str, Any]) -> dict[str, Any]:
     kept = dict(error)
+    kept.pop(
+        "guarded_why", None
+    )  # the runner's own words about a refused method, never the sandbox's
     kept["message"] = _clip(error["message"], KEEP_TEXT)[0]
     frames = error["frames"][-KEEP_FRAMES:]
     kept["frames"] = [
@@ -261,6 +269,10 @@ def _end(record: dict[str, Any]) -> None:
             raise BadRecord("frames must be objects")
         if "item" in error and (type(error["item"]) is not str or len(error["item"]) > 200):
             raise BadRecord("end: error item must be a short string")
+        if "guarded" in error and (
+            type(error["guarded"]) is not str or not _GUARDED.match(error["guarded"])
+        ):
+            raise BadRecord("end: guarded must name a method")
 
 
 def _module(record: dict[str, Any]) -> None:
@@ -283,6 +295,7 @@ def _tamper(record: dict[str, Any]) -> None:
 
 
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}(\.[A-Za-z_][A-Za-z0-9_]{0,99}){0,9}$")
+_GUARDED = re.compile(r"^[A-Za-z_]\w{0,99}\.[A-Za-z_]\w{0,99}( backward)?$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
 TOPLEVEL_EVENTS = frozenset({"run", "raised", "standin"})
 MAX_CELL = 100_000

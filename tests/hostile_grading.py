@@ -3,7 +3,8 @@
 ``hostile`` writes the reference solution with an attack appended to its value.py;
 ``grade_alongside`` grades it while a correct submission is graded over and over in
 another thread (each of which must keep full marks); ``assert_only_broken`` checks that
-exactly the checks calling the attacked method are broken, with a clear message.
+the attack costs points once: only checks owning the attacked method are broken, with a
+clear message (the rest, which only called it, pass through a counterfactual run).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.exercise import load_exercise, load_solution
+from grader.fairness.contract import ITEMS
 from grader.harness.observe import Mode, Observer
 from grader.harness.seeding import check_rng
 from grader.models import CheckResult, GradeResult
@@ -136,17 +138,30 @@ def checks_calling(method: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(used), frozenset(unknown)
 
 
+@cache
+def owners_of(method: str) -> frozenset[str]:
+    """The checks that own an item of ``Value.<method>`` (its value, label, gradient...)."""
+    rubric = load_rubric(load_exercise())
+    return frozenset(
+        cid
+        for item, (_, cid) in rubric.owners().items()
+        if item in ITEMS and ITEMS[item].method == f"Value.{method}"
+    )
+
+
 def assert_only_broken(graded: Graded, method: str, statuses: set[str], *words: str) -> None:
-    """Exactly the checks that call ``method`` are broken, each with a clear message."""
+    """The attack on ``Value.<method>`` costs points once, where the method is owned: only
+    checks that own an item of it are broken (every other check that calls it passed,
+    through a counterfactual run with it replaced); the broken ones say what happened
+    (``statuses``, or "error" for a method refused after it looped or crashed once), and
+    one of them says it in ``words``."""
     used, unknown = checks_calling(method)
     assert used, f"no check calls Value.{method}: pick another method to attack"
+    owners = owners_of(method)
     broken = graded.broken
-    assert set(broken) - unknown == used - unknown, explain(graded)
-    for check in (broken[i] for i in used - unknown):
-        assert check.status in statuses, (check.id, check.status, check.feedback)
-    if words:
-        first = min(used - unknown, key=list(graded.checks).index)
-        assert all(w in broken[first].feedback for w in words), broken[first].feedback
+    assert broken and set(broken) <= owners | unknown, explain(graded)
+    assert all(c.status in statuses | {"error"} for c in broken.values()), explain(graded)
+    assert any(all(w in c.feedback for w in words) for c in broken.values()), explain(graded)
 
 
 def explain(graded: Graded) -> str:

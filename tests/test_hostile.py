@@ -77,7 +77,10 @@ def test_endless_loop_in_backward_costs_only_the_gradient_checks(
     settings = replace(settings, time=replace(settings.time, max_attempts=40))
     graded = grade_alongside(docker_sandbox, hostile(tmp_path, attack), settings)
     assert graded.seconds <= settings.time.total_seconds + GRACE
-    assert_only_broken(graded, "backward", {"timeout"}, "did not finish within 2 s", "endless loop")
+    assert_only_broken(graded, "backward", {"timeout"}, "Value.backward", "still running", "2 s")
+    # At most one check waited out its limit; later ones were refused the looping method
+    # at once (and one that only called it was excused by a counterfactual run).
+    assert [c.status for c in graded.checks.values()].count("timeout") <= 1, explain(graded)
 
 
 def test_threads_that_never_end_do_not_hold_the_grader(
@@ -152,7 +155,9 @@ def test_memory_bomb(
     settings = replace(settings, time=replace(settings.time, max_attempts=20))
     graded = grade_alongside(docker_sandbox, hostile(tmp_path, attack), settings)
     assert graded.seconds <= settings.time.total_seconds + GRACE
-    assert_only_broken(graded, "tanh", {"error"}, "ran out of memory")
+    # Killed for memory, it leaves no stack to say where: a later check that calls tanh may
+    # meet it again and run out of time instead.
+    assert_only_broken(graded, "tanh", {"error", "timeout"}, "ran out of memory")
 
 
 def test_recursion_deep_enough_to_crash_the_interpreter(
@@ -180,12 +185,13 @@ def test_recursion_deep_enough_to_crash_the_interpreter(
 def test_one_gigabyte_on_stdout(
     docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path
 ) -> None:
-    # Straight to the process's real stdout (the record stream), past pytest's capture.
+    # Straight to file descriptor 1, past print() (the harness keeps its record stream
+    # elsewhere, so this lands in pytest's capture file on the size-capped /tmp).
     attack = """
     import os
 
     def _div(self, other):
-        out = int(os.environ.get("MG_RECORD_FD", "1"))
+        out = 1
         chunk = b"x" * (1 << 20)
         for _ in range(1024):
             os.write(out, chunk)
@@ -196,7 +202,7 @@ def test_one_gigabyte_on_stdout(
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     graded = grade_alongside(docker_sandbox, hostile(tmp_path, attack), settings)
     assert graded.seconds <= settings.time.total_seconds + GRACE
-    assert_only_broken(graded, "__truediv__", {"error"}, "more output than allowed")
+    assert_only_broken(graded, "__truediv__", {"error"}, "caps how much a check may print")
     # The grader never held the flood: its peak memory grew by far less than a gigabyte.
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_kib < 200 * 1024
 

@@ -10,6 +10,9 @@ the reference: it is excused only if it passes there, and charged when no such r
 possible (at home, or when the graft would replace a method holding one of the check's own
 items). Evidence never excuses by itself: the sandbox reported it.
 
+A check that hung or died with nothing to say where, with methods of its own or earlier
+steps charged in this grading, is a candidate with those methods grafted.
+
 An integration check (one that combines everything) whose only fault is its own
 integration item, with parts of its own or earlier steps charged in this grading, is a
 candidate too; the counterfactual run excuses it only when some part of its own step that
@@ -85,6 +88,8 @@ def _decide(
         return _integration_decision(check, own, others, unpinned + uncharged, charged)
     if own:
         return Decision("charged", pointer=_lowest(own))
+    if evidence.unplaced:
+        return _unplaced_decision(check, evidence, charged)
     if unpinned or uncharged or not others:
         return Decision("charged", pointer=_lowest(unpinned + uncharged))
     return _candidate({f.item for f in others})
@@ -122,6 +127,22 @@ def _integration_decision(
         explaining = tuple(sorted(parts | {f.item for f in others}))
         return Decision("candidate", excused_by=explaining, graft=graft)
     return Decision("charged", pointer=_lowest(own))
+
+
+def _unplaced_decision(check: Check, evidence: Evidence, charged: set[str]) -> Decision:
+    """A check that hung or died before anything said where (a crash too deep for its stack
+    dump to reach the student's method) is a candidate when methods of its own or earlier
+    steps were charged in this grading: with them grafted it either passes (they were the
+    cause, charged already) or hangs or dies again (charged here)."""
+    parts = {
+        item
+        for item in charged
+        if item in ITEMS and not ITEMS[item].integration and ITEMS[item].step <= check.step
+    }
+    graft = frozenset(ITEMS[item].method or "" for item in parts) - {""}
+    if graft:
+        return Decision("candidate", excused_by=tuple(sorted(parts)), graft=graft)
+    return Decision("charged", pointer=_lowest(evidence.faults))
 
 
 def _lowest(faults: list[Fault]) -> Fault | None:

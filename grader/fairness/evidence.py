@@ -70,10 +70,11 @@ class Fault:
 class Evidence:
     faults: list[Fault] = field(default_factory=list)
     differs: bool = False  # something differed from the reference, raised, hung or died
+    # It hung or died with nothing to say where: no stack dump in the student's methods,
+    # and no item announced yet.
+    unplaced: bool = False
 
-    def add(
-        self, item: str, message: str, rank: int = 5, graph: str = "", node: str = ""
-    ) -> None:
+    def add(self, item: str, message: str, rank: int = 5, graph: str = "", node: str = "") -> None:
         self.faults.append(Fault(item, message, rank, graph, node))
         self.differs = True
 
@@ -91,7 +92,10 @@ def gather(run: CheckRun, reference: ReferenceRun | None) -> Evidence:
             f"({run.unreadable[0]}), so this check cannot be judged",
         )
     if run.state in ("timeout", "crashed"):
-        evidence.add(run.current_item or "", run.message)
+        current = run.current_item or ""
+        item = _method_item(run.stuck_in, current, run.stuck_phase) if run.stuck_in else current
+        evidence.add(item, run.message)
+        evidence.unplaced = not item
         return evidence
     if run.end is None:
         return evidence
@@ -206,9 +210,7 @@ def _graph(record: dict[str, Any], have: dict[str, Any] | None, evidence: Eviden
     evidence.add(fallback, sentence, 3)
 
 
-def _audit_faults(
-    record: dict[str, Any], found: AuditResult
-) -> list[tuple[str, str, int, str]]:
+def _audit_faults(record: dict[str, Any], found: AuditResult) -> list[tuple[str, str, int, str]]:
     """(item, sentence, rank, named node or "") for each fault the audit found."""
     pinned = [
         (
@@ -287,6 +289,16 @@ def error_item(error: dict[str, Any], current: str | None) -> tuple[str, str]:
     kind, message = str(error.get("type")), str(error.get("message"))
     current = current or (error.get("item") if type(error.get("item")) is str else None) or ""
     said = f"{kind}: {message}"
+    if kind == "OSError" and ("[Errno 27]" in message or "[Errno 28]" in message):
+        said += " (the sandbox caps how much a check may print or write to files)"
+    guarded = error.get("guarded")
+    if type(guarded) is str:
+        method, _, phase = guarded.partition(" ")
+        why = error.get("guarded_why")  # set by the runner, never by the sandbox
+        why = why if type(why) is str else "did not return in time, or crashed, in an earlier check"
+        return _method_item(method, current, phase or None), (
+            f"{guarded} {why}, so it was not run again here"
+        )
     missing = error.get("not_implemented")
     if type(missing) is str:
         return _method_item(
@@ -307,6 +319,11 @@ def error_item(error: dict[str, Any], current: str | None) -> tuple[str, str]:
         method = f"{called.group(1)}.{called.group(2)}"
         keyword = "nonlin" if "'nonlin'" in message else None
         return _method_item(method, current, keyword), said
+    placed, placed_phase = error.get("method"), error.get("phase")  # the runner's, from the source
+    if type(placed) is str:
+        return _method_item(
+            placed, current, placed_phase if type(placed_phase) is str else None
+        ), said
     frames = [f for f in error.get("frames", []) if type(f) is dict]
     if frames:
         return _frame_item(str(frames[-1].get("function", "")), current), said

@@ -26,6 +26,9 @@ MAX_FRAME = 16 << 20
 def main() -> int:
     here = os.path.dirname(os.path.abspath(__file__))
     record_fd = os.dup(1)
+    # The real stderr, kept before pytest captures fd 2: where a check that runs too long
+    # has its stack dumped (faulthandler), for the host to read after it kills the run.
+    watch_fd = os.dup(2)
     os.dup2(2, 1)
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     job = json.loads(os.environ.pop("MG_JOB"))
@@ -35,7 +38,7 @@ def main() -> int:
 
     emit = recorder.open_channel(record_fd)
     harness = [m for name, m in sys.modules.items() if name.startswith("mg_harness.")]
-    plugin.configure(job, emit, harness)
+    plugin.configure(job, emit, harness, watch_fd)
     _unreachable_by_name(here)
     hidden = list(job.get("hidden", []))
     visible = [check for check in job["checks"] if check not in hidden]

@@ -33,6 +33,10 @@ def describe_exception(exc: BaseException, workspace: str) -> dict[str, Any]:
     missing = _not_implemented(chain, frames)
     if missing:
         info["not_implemented"] = missing
+    guarded = next((link for link in chain if type(link).__name__ == "Guarded"), None)
+    method = getattr(guarded, "method", None)
+    if type(method) is str and _QUALNAME.match(method):
+        info["guarded"] = method  # it looped or crashed in an earlier check
     return info
 
 

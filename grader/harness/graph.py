@@ -56,15 +56,21 @@ def capture(
     ``output`` is given, every node reachable from it with one probe each (for audit)."""
     names = {id(node): name for name, node in nodes.items()}
     records = [_record(name, node, names) for name, node in nodes.items()]
-    saved = {name: _safe_get(node, "grad") for name, node in nodes.items()}
+    # The audit first, while every gradient is still what backward() left.
+    audit = audit_capture(nodes[output], names, probes) if output is not None else None
+    # A probe sets the gradients of a node's children too, named or not: all are put back.
+    touched = {id(n): n for n in nodes.values()}
+    for node in nodes.values():
+        touched.update((id(kid), kid) for kid in children_of(node))
+    saved = [(node, _safe_get(node, "grad")) for node in touched.values()]
     for record, node in zip(records, nodes.values(), strict=True):
         if record["children"]:
             record["probe"] = _probe(node, nodes, names)
-    for name, node in nodes.items():
-        _safe_set(node, "grad", saved[name])
+    for node, grad in saved:
+        _safe_set(node, "grad", grad)
     captured: dict[str, Any] = {"nodes": records}
-    if output is not None:
-        captured["audit"] = audit_capture(nodes[output], names, probes)
+    if audit is not None:
+        captured["audit"] = audit
     return captured
 
 

@@ -39,6 +39,16 @@ class MissingClass(Exception):
     """The submission defines no class of the name a check needs."""
 
 
+class Guarded(Exception):
+    """Raised by a method that ran past the time limit, or crashed the test process, in an
+    earlier check of this grading: it is not run again, so that no other check waits out
+    the same loop (the host names it; see grader/fairness/location.py)."""
+
+    def __init__(self, method: str, why: str) -> None:
+        super().__init__(f"{method} {why} in an earlier check, so it was not run again")
+        self.method = method
+
+
 class Loader:
     """Hands out the submission's classes, importing each module at most once.
 
@@ -55,6 +65,7 @@ class Loader:
         emit: Callable[[dict[str, Any]], None],
         graft: Mapping[str, Mapping[str, str]] | None = None,
         toplevel: Mapping[str, Any] | None = None,
+        guard: Mapping[str, str] | None = None,
     ) -> None:
         """``toplevel``: ``{"modules": [...], "skip": {module: [[cell, line], ...]},
         "standins": [...]}`` in the sandbox; None at home (no stand-ins there)."""
@@ -62,6 +73,8 @@ class Loader:
         self._poisoned = set(poisoned)
         self._emit = emit
         self._graft = {name: dict(methods) for name, methods in (graft or {}).items()}
+        grafted = {f"{cls}.{m}" for cls, methods in self._graft.items() for m in methods}
+        self._guard = {m: why for m, why in (guard or {}).items() if m not in grafted}
         self._modules: dict[str, Any] = {}
         self._failures: dict[str, BaseException] = {}
         self._stepwise = dict((toplevel or {}).get("skip", {}))
@@ -79,6 +92,19 @@ class Loader:
             graft_name, methods = next(iter(self._graft.items()))
             del self._graft[graft_name]
             self._apply_graft(found if graft_name == name else self._class(graft_name), methods)
+        while self._guard:
+            key, why = self._guard.popitem()
+            method, _, phase = key.partition(":")
+            cls_name, _, attribute = method.partition(".")
+            try:
+                cls = found if cls_name == name else self._class(cls_name)
+            except MissingClass:
+                continue
+            original = getattr(cls, attribute, None)
+            if phase == "backward" and callable(original):
+                setattr(cls, attribute, _guarded_backward(original, method, why))
+            else:
+                setattr(cls, attribute, _guarded(method, why))
         return found
 
     def _class(self, name: str) -> Any:
@@ -150,6 +176,28 @@ class Loader:
     def _stood_in(self, name: str, frame: FrameType | None) -> None:
         record = {"kind": "toplevel", "event": "standin", "name": name, **_where(frame)}
         self._emit(record)
+
+
+def _guarded(method: str, why: str) -> Callable[..., Any]:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise Guarded(method, why)
+
+    return refuse
+
+
+def _guarded_backward(original: Callable[..., Any], method: str, why: str) -> Callable[..., Any]:
+    """``method`` as the student wrote it, except that the nodes it makes get a backward
+    that raises (their own looped or crashed)."""
+
+    def operator(*args: Any, **kwargs: Any) -> Any:
+        out = original(*args, **kwargs)
+        try:
+            out._backward = _guarded(f"{method} backward", why)
+        except Exception:  # noqa: BLE001 - a student's node may refuse attributes
+            pass
+        return out
+
+    return operator
 
 
 class TopLevelHooks:

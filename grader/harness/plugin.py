@@ -24,6 +24,7 @@ was running.
 
 from __future__ import annotations
 
+import faulthandler
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
@@ -44,22 +45,34 @@ _stages: dict[str, dict[str, Any]] = {}
 _errors: dict[str, dict[str, Any]] = {}
 
 
-def configure(job: dict[str, Any], emit: Emit, harness: Sequence[ModuleType]) -> None:
+def configure(
+    job: dict[str, Any], emit: Emit, harness: Sequence[ModuleType], watch_fd: int | None = None
+) -> None:
     """Set up the run (before any student code): the job, the channel, the loader and the
-    fingerprint of the harness's own modules, checked after every check."""
+    fingerprint of the harness's own modules, checked after every check. ``watch_fd``:
+    where a check still running after ``job["watch"]`` seconds has its stack dumped, again
+    every ``watch`` seconds, until it ends (the host reads the last dump after a timeout)."""
     loader = Loader(
         job["workspace"],
         job.get("classes", {}),
         job.get("poisoned", []),
         emit,
         graft=job.get("graft"),  # a counterfactual run only
+        guard=job.get("guard"),  # methods that ran past the limit, or crashed, earlier
         toplevel=job.get("toplevel", {}),  # stand-ins, and notebooks run statement by statement
     )
     import sys
 
     # This very module, kept here: it leaves sys.modules before the sessions run.
     _state.update(
-        job=job, emit=emit, checks=(), workspace=job["workspace"], module=sys.modules[__name__]
+        job=job,
+        emit=emit,
+        checks=(),
+        workspace=job["workspace"],
+        module=sys.modules[__name__],
+        watch=(watch_fd, float(job["watch"]))
+        if watch_fd is not None and job.get("watch")
+        else None,
     )
     fixtures.install(Context(Mode.RECORD, int(job["seed"]), loader, sink=emit))
     _state["fingerprint"] = Fingerprint(harness, {"emit": emit})
@@ -91,6 +104,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_runtest_logstart(nodeid: str, location: Any) -> None:
     fixtures.forget_observer()
     emit({"kind": "start", "check": _check_of(nodeid)})
+    if _state.get("watch"):
+        fd, seconds = _state["watch"]
+        faulthandler.dump_traceback_later(seconds, repeat=True, file=fd)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -114,6 +130,8 @@ def pytest_json_runtest_stage(report: pytest.TestReport) -> Any:
 
 
 def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:
+    if _state.get("watch"):
+        faulthandler.cancel_dump_traceback_later()
     stages = _stages.pop(nodeid, {})
     record: dict[str, Any] = {
         "kind": "end",

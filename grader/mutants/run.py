@@ -178,16 +178,17 @@ def _read(outcome: MutantOutcome, path: Path, first: bool) -> None:
 
 
 def pointer_kind(mutant: Mutant, blame: str | None) -> str:
-    """Whether ``blame`` names the mutated method (and phase, where it applies)."""
+    """Whether ``blame`` names the mutated method (and its phase, when the pointer names
+    one: ``Value.__mul__ (backward)``; ``Value.topo_sort`` has none to name)."""
     if not blame:
         return "none"
     method = blame.split()[0].rstrip(".,:")
     if method != mutant.method:
         return "wrong"
-    if mutant.phase in PHASED:
-        named = "backward" if "backward" in blame.removeprefix(method) else "forward"
-        if named != mutant.phase:
-            return "wrong"
+    rest = blame.removeprefix(method)
+    named = next((phase for phase in PHASED if f"({phase})" in rest), None)
+    if mutant.phase in PHASED and named is not None and named != mutant.phase:
+        return "wrong"
     return "right"
 
 
