@@ -96,12 +96,12 @@ def grade_submission(
         imported = imported_names(path.read_bytes() for path in workspace.rglob("*.py"))
 
         def rerun(
-            chosen: tuple[Check, ...], graft: dict[str, dict[str, str]]
+            chosen: tuple[Check, ...], grafts: dict[str, dict[str, dict[str, str]]]
         ) -> dict[str, CheckRun]:
             again = Runner(
                 sandbox, exercise, settings, hidden=hidden, stepwise=stepwise, guard=runner.guard
             )
-            return again.run(workspace, classes, chosen, seed, graft)
+            return again.run(workspace, classes, chosen, seed, grafts)
 
         def expected(check: Check, run: CheckRun) -> ReferenceRun:
             # The expected side is computed even for a check that crashed, so feedback can

@@ -91,11 +91,11 @@ class Runner:
         classes: dict[str, str],
         checks: tuple[Check, ...],
         seed: int,
-        graft: dict[str, dict[str, str]] | None = None,
+        grafts: dict[str, dict[str, dict[str, str]]] | None = None,
     ) -> dict[str, CheckRun]:
-        """Run ``checks``; ``graft`` (a counterfactual run only) replaces the named methods
-        of the student's classes with the reference's."""
-        self._graft = graft
+        """Run ``checks``; ``grafts`` (a counterfactual run only) maps a check to the
+        methods of the student's classes replaced with the reference's while it runs."""
+        self._grafts = grafts or {}
         budget = self.settings.time
         self._budget = KeepBudget()
         runs = {check.id: CheckRun(check) for check in checks}
@@ -149,8 +149,11 @@ class Runner:
             # A check still running this long has its stack dumped (to say where it hung).
             "watch": round(max(0.2, 0.8 * self.settings.time.check_seconds), 3),
         }
-        if self._graft:
-            job["graft"] = self._graft
+        grafts = {
+            r.check.id: self._grafts[r.check.id] for r in pending if r.check.id in self._grafts
+        }
+        if grafts:
+            job["grafts"] = grafts
         if self.guard:
             job["guard"] = dict(self.guard)
         limits = self.settings.limits

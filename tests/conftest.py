@@ -193,16 +193,18 @@ def _stray_container_processes(api: Any) -> list[str]:
     """Host processes still in the cgroup of a container that no longer exists."""
     import re
 
+    # Containers listed before and after the scan: one another test (another pytest worker)
+    # starts meanwhile is not taken for a removed one.
     existing = {c["Id"] for c in api.containers(all=True)}
-    stray = []
+    found: list[tuple[str, str]] = []
     for entry in Path("/proc").iterdir():
         try:
             cgroups = (entry / "cgroup").read_text() if entry.name.isdigit() else ""
         except OSError:
             continue
-        ids = set(re.findall(r"/docker/([0-9a-f]{64})", cgroups))
-        stray += [f"pid {entry.name} of container {i[:12]}" for i in ids - existing]
-    return stray
+        found += [(entry.name, i) for i in set(re.findall(r"/docker/([0-9a-f]{64})", cgroups))]
+    existing |= {c["Id"] for c in api.containers(all=True)}
+    return [f"pid {pid} of container {i[:12]}" for pid, i in found if i not in existing]
 
 
 @pytest.fixture

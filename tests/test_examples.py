@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from grading import EXAMPLES, checks, grade, step_scores
 
@@ -69,3 +75,28 @@ def test_steps_option_grades_only_those_steps() -> None:
     assert [s.graded for s in result.steps] == [True, False, True, False, False]
     assert result.max_score == 40
     assert all(c.status == "not_run" for s in result.steps if not s.graded for c in s.checks)
+
+
+def test_terminal_summary_groups_failures_under_the_method_in_whole_sentences(
+    tmp_path: Path,
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "grade", str(EXAMPLES / "bug_mul_backward")]
+        + ["--sandbox", "local", "--seed", "99", "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "90", "NO_COLOR": "1"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    header = lines.index("  Look at Value.__mul__ (backward):")
+    # Every failed check of the example sits under that one header, wrapped, not cut.
+    block = lines[header + 1 :]
+    block = block[: next(i for i, line in enumerate(block) if not line.startswith("    "))]
+    text = " ".join(line.strip() for line in block)
+    assert re.match(r"failed step 2 Backward of \*: ", text), text
+    assert "…" not in text and all(len(line) <= 90 for line in block), block
+    assert text.endswith((".", ")")), text
+    assert sum(line.lstrip().startswith(("failed", "error")) for line in block) == 1
+    assert re.search(r"^  \d+ other checks passed: they differed only because", done.stdout, re.M)

@@ -277,7 +277,15 @@ def test_a_fork_bomb_is_bounded_and_the_submission_graded(outcomes: dict[str, An
     data = _results(outcome)
     hooked = _test(data, 1, attacks.ONCE_CHECK)
     assert "did not finish within" in hooked["output"]
-    assert _failed(data) == [hooked["name"]] and data["score"] == 100 - hooked["max_score"]
+    assert "still running Value.__rtruediv__" in hooked["output"]
+    # The hung method is refused in later runs instead of waited for again: a check that
+    # owns another item of it (its backward) cannot be judged, and says why; every other
+    # check passed.
+    refused = [t for t in data["tests"] if t["status"] != "passed" and t is not hooked]
+    assert all("so it was not run again here" in t["output"] for t in refused), refused
+    assert len(refused) <= 1
+    lost = hooked["max_score"] + sum(t["max_score"] for t in refused)
+    assert data["score"] == 100 - lost
     pids = load_settings().limits.pids  # RLIMIT_NPROC of the sandbox user
     assert pids // 2 <= outcome["watch"]["max"] <= pids
     assert outcome["watch"]["left"] == 0

@@ -315,6 +315,32 @@ def test_failing_gradient_check_draws_the_graph_with_the_first_wrong_node() -> N
     ]
 
 
+def test_mul_bug_graph_draws_each_input_once_connected_and_marks_every_wrong_node() -> None:
+    """The example's graph g = ((a * b) * c) * (a * a): c feeds d and e, f feeds g across
+    a column; each is one box with edges, no tag; every node the audit found wrong (here
+    two ``**`` nodes in a second graph) says so in its box, in words that fit it."""
+    result = grade(EXAMPLES / "bug_mul_backward", seed=99)
+    (multiply,) = [c for s in result.steps for c in s.checks if c.id == "multiply_backward"]
+    view = graph_view(multiply.details["graph"], "m")
+    svg = parse(str(view.svg))
+    assert svg.find_all("g", cls="tag") == []
+    names = [g.attrs["data-node"] for g in svg.find_all("g", cls="node")]
+    assert sorted(names) == sorted(set(names))  # each node, inputs included, drawn once
+    edges = sum(len(set(n["children"])) for n in multiply.details["graph"]["expected"]["nodes"])
+    assert len(svg.find_all("path", marker_end="url(#m-arrow)")) == edges == 7
+    graph = dict(multiply.details["graph"])
+    graph["wrong"] = [{"node": "d", "phase": "backward"}, {"node": "e", "phase": "backward"}]
+    boxes = parse(str(graph_view(graph, "w").svg)).find_all("g", cls="node")
+    marked = {
+        g.attrs["data-node"]
+        for g in boxes
+        if "wrong backward (*)" in " ".join(t.text for t in g.find_all("text"))
+    }
+    assert {"d", "e"} <= marked
+    for g in boxes:  # no line of text is longer than a box holds (about 24 characters)
+        assert all(len(t.text) <= 24 for t in g.find_all("text")), g
+
+
 def test_graph_is_drawn_for_a_timed_out_check_only_if_details_have_one() -> None:
     step = pages(failing_result())["step-2.html"]
     assert len(articles(step)[2].find_all("svg", cls="graph")) == 1

@@ -1,9 +1,10 @@
 """The counterfactual run: a sandbox run that only excuses.
 
-When this grading charged methods of earlier steps and checks of a later step failed on
-evidence about those methods alone (see decide.py), the same submission runs those checks
-once more, with just the charged methods replaced by the reference's versions, grafted onto
-the student's own classes (the student's other methods and helpers stay theirs). The graft
+When this grading charged some methods and other checks failed where those methods may be
+the cause (see decide.py), the same submission runs those checks once more, each with just
+the charged methods it may be excused by replaced by the reference's versions, grafted onto
+the student's own classes while that check runs (the student's other methods and helpers
+stay theirs). One sandbox run serves every candidate of a round. The graft
 is cut from ``reference/step_5`` by the syntax tree: what the next step's hand-out gives
 students anyway. A candidate that passes there is excused in the result; one that fails is
 charged: its own code is wrong too. The run never grafts a method holding an item the
@@ -23,20 +24,21 @@ from pathlib import Path
 from grader import syntax
 from grader.exercise import Check, Exercise
 from grader.fairness.contract import graft_covers_integration
-from grader.fairness.decide import Decision, charged_items, decide, graft_is_allowed
-from grader.fairness.evidence import Evidence, gather
+from grader.fairness.decide import Decision, charged_items, decide, graft_is_allowed, grafted
+from grader.fairness.evidence import Evidence, Fault, gather
 from grader.judge import judge
 from grader.rubric import Rubric
 from grader.trusted import ReferenceRun
 from grader.wire import CheckRun
 
-RunChecks = Callable[[tuple[Check, ...], dict[str, dict[str, str]]], dict[str, CheckRun]]
+# (checks, check -> class -> method -> the reference's source) -> runs
+RunChecks = Callable[[tuple[Check, ...], dict[str, dict[str, dict[str, str]]]], dict[str, CheckRun]]
 Expected = Callable[[Check, CheckRun], ReferenceRun]
 
 
 # A candidate whose counterfactual run fails only on yet another method charged elsewhere
 # (a skeleton's backward() and then its product's backward) runs again with that one grafted
-# too, at most this many times in all.
+# too: at most this many rounds, each one sandbox run for all candidates left.
 ROUNDS = 4
 
 
@@ -52,49 +54,82 @@ def settle(
     """Decisions with every candidate turned into excused or charged."""
     settled = dict(decisions)
     graded = set(checks)
-    owners = rubric.owners()
     charged_now = charged_items(evidence, rubric, graded)
     pending = {
         cid: with_dependencies(d.graft) for cid, d in decisions.items() if d.kind == "candidate"
     }
     explained = {cid: set(decisions[cid].excused_by) for cid in pending}
     for round_ in range(ROUNDS):
-        groups: dict[frozenset[str], list[str]] = {}
+        allowed: dict[str, frozenset[str]] = {}
         for cid, graft in pending.items():
             if graft_is_allowed(graft, cid, rubric):
-                groups.setdefault(graft, []).append(cid)
+                allowed[cid] = graft
             else:
-                settled[cid] = charged(decisions[cid], evidence[cid])
+                settled[cid] = charged(decisions[cid], evidence[cid], shown=charged_now)
         pending = {}
-        # Earlier steps first: what they turn out to charge explains later ones.
-        for graft, candidates in sorted(
-            groups.items(), key=lambda g: (min(checks[c].step for c in g[1]), sorted(g[0]))
-        ):
-            again = _rerun(
-                graft, candidates, checks, exercise, rubric, run_checks, expected, charged_now
-            )
-            for cid in candidates:
-                found = again[cid]
-                owned = tuple(rubric.entry(checks[cid].step, cid).owns)
-                if found.kind in ("passed", "excused") and graft_covers_integration(owned, graft):
-                    # It passed with every part it combines replaced: it judged nothing of
-                    # the student's, so it is not excused (a step not started, placeholders).
-                    settled[cid] = charged(decisions[cid], evidence[cid])
-                elif found.kind in ("passed", "excused"):
-                    settled[cid] = Decision(
-                        "excused", excused_by=tuple(sorted(explained[cid] | set(found.excused_by)))
-                    )
-                elif found.kind == "candidate" and round_ + 1 < ROUNDS and not found.graft <= graft:
-                    pending[cid] = with_dependencies(graft | found.graft)
-                    explained[cid] |= set(found.excused_by)
-                else:
-                    settled[cid] = charged(decisions[cid], evidence[cid], found)
-                    pointer = settled[cid].pointer
-                    if pointer is not None and owners.get(pointer.item, (0, ""))[1] == cid:
-                        charged_now.add(pointer.item)
-        if not pending:
+        if not allowed:
             break
+        # One run for every candidate of this round, each with its own graft.
+        again = _rerun(allowed, checks, exercise, run_checks, expected)
+        found_all = _decide_round(allowed, again, checks, rubric, charged_now)
+        for cid, graft in allowed.items():
+            found = found_all[cid]
+            owned = tuple(rubric.entry(checks[cid].step, cid).owns)
+            if found.kind in ("passed", "excused") and graft_covers_integration(owned, graft):
+                # It passed with every part it combines replaced: it judged nothing of the
+                # student's, so it is not excused (a step not started, placeholders).
+                settled[cid] = charged(decisions[cid], evidence[cid], shown=charged_now)
+            elif found.kind in ("passed", "excused"):
+                settled[cid] = Decision(
+                    "excused", excused_by=tuple(sorted(explained[cid] | set(found.excused_by)))
+                )
+            elif found.kind == "candidate" and round_ + 1 < ROUNDS and not found.graft <= graft:
+                pending[cid] = with_dependencies(graft | found.graft)
+                explained[cid] |= set(found.excused_by)
+            else:
+                settled[cid] = charged(decisions[cid], evidence[cid], found, charged_now)
+    for cid in pending:  # still a candidate after the last round
+        settled[cid] = charged(decisions[cid], evidence[cid], shown=charged_now)
     return settled
+
+
+def _decide_round(
+    grafts: Mapping[str, frozenset[str]],
+    again: Mapping[str, tuple[Evidence, bool]],
+    checks: Mapping[str, Check],
+    rubric: Rubric,
+    charged_now: set[str],
+) -> dict[str, Decision]:
+    """The round's candidates decided on their counterfactual evidence. What one of them
+    is charged for there (its own item: a Neuron's fault, once ``+`` is grafted) explains
+    the others (the Layer that calls that Neuron): decided again until nothing new is
+    charged. ``charged_now`` gains those items."""
+    owners = rubric.owners()
+    graded = set(checks)
+    for _ in range(len(grafts) + 1):
+        found = {
+            cid: decide(
+                {cid: checks[cid]},
+                {cid: again[cid][0]},
+                {cid} if again[cid][1] else set(),
+                rubric,
+                graded=graded,
+                # What was grafted is the reference's in that run: it explains nothing.
+                charged_elsewhere={item for item in charged_now if not grafted(item, graft)},
+            )[cid]
+            for cid, graft in grafts.items()
+        }
+        new = {
+            d.pointer.item
+            for cid, d in found.items()
+            if d.kind == "charged"
+            and d.pointer is not None
+            and owners.get(d.pointer.item, (0, ""))[1] == cid
+        } - charged_now
+        if not new:
+            return found
+        charged_now |= new
+    return found
 
 
 # The reference's backward() walks the list topo_sort() returns: grafting one without the
@@ -106,45 +141,54 @@ def with_dependencies(graft: frozenset[str]) -> frozenset[str]:
     return graft.union(*(DEPENDENCIES.get(method, frozenset()) for method in graft))
 
 
-def charged(decision: Decision, evidence: Evidence, again: Decision | None = None) -> Decision:
+def charged(
+    decision: Decision,
+    evidence: Evidence,
+    again: Decision | None = None,
+    shown: set[str] | frozenset[str] = frozenset(),
+) -> Decision:
     """A candidate charged after all: its own code is wrong too (the counterfactual run
-    pinned a fault of its own), or it could not be shown right (the main run's fault)."""
+    pinned a fault of its own), or it could not be shown right (the main run's fault: of
+    the lowest ones, one about an item ``shown`` wrong by its owner, when there is one)."""
+    lowest = (
+        min(evidence.faults, key=lambda f: (f.rank, f.item not in shown))
+        if evidence.faults
+        else None
+    )
     pointer = again.pointer if again is not None and again.kind == "charged" else None
-    if pointer is None and evidence.faults:
-        pointer = min(evidence.faults, key=lambda f: f.rank)
+    if pointer is not None:
+        # The counterfactual run chooses the method; the words are the main run's (what
+        # the student's code did there), never what it raised or recorded with a graft.
+        same = [f for f in evidence.faults if f.item == pointer.item]
+        said = same[0] if same else lowest
+        pointer = Fault(
+            pointer.item,
+            said.message if said is not None else "",
+            pointer.rank,
+            said.graph if said is not None and same else "",
+        )
+    else:
+        pointer = lowest
     return Decision("charged", pointer=pointer, excused_by=decision.excused_by)
 
 
 def _rerun(
-    graft: frozenset[str],
-    candidates: list[str],
+    grafts: Mapping[str, frozenset[str]],
     checks: Mapping[str, Check],
     exercise: Exercise,
-    rubric: Rubric,
     run_checks: RunChecks,
     expected: Expected,
-    charged_now: set[str],
-) -> dict[str, Decision]:
-    """The candidates decided again on a run with ``graft``'s methods replaced, with what
-    this grading has charged so far (a part charged elsewhere still explains a difference)."""
-    chosen = tuple(checks[cid] for cid in candidates)
-    runs = run_checks(chosen, graft_sources(exercise, graft))
-    again: dict[str, Evidence] = {}
-    failed = set()
+) -> dict[str, tuple[Evidence, bool]]:
+    """One run in which each candidate has its ``grafts`` methods replaced: its evidence,
+    and whether it failed."""
+    chosen = tuple(checks[cid] for cid in grafts)
+    runs = run_checks(chosen, {cid: graft_sources(exercise, g) for cid, g in grafts.items()})
+    found: dict[str, tuple[Evidence, bool]] = {}
     for check in chosen:
         run = runs[check.id]
         reference = expected(check, run)
-        if judge(run, reference).status != "passed":
-            failed.add(check.id)
-        again[check.id] = gather(run, reference)
-    return decide(
-        {cid: checks[cid] for cid in candidates},
-        again,
-        failed,
-        rubric,
-        graded=set(checks),
-        charged_elsewhere=charged_now,
-    )
+        found[check.id] = (gather(run, reference), judge(run, reference).status != "passed")
+    return found
 
 
 def graft_sources(exercise: Exercise, methods: frozenset[str]) -> dict[str, dict[str, str]]:
@@ -153,7 +197,9 @@ def graft_sources(exercise: Exercise, methods: frozenset[str]) -> dict[str, dict
     graft: dict[str, dict[str, str]] = {}
     for method in sorted(methods):
         cls, _, name = method.partition(".")
-        if (cls, name) in sources:
+        if name.endswith(":forward"):
+            graft.setdefault(cls, {})[name] = ""  # the harness sets the node's value right
+        elif (cls, name) in sources:
             graft.setdefault(cls, {})[name] = sources[(cls, name)]
     return graft
 

@@ -10,8 +10,11 @@ the reference: it is excused only if it passes there, and charged when no such r
 possible (at home, or when the graft would replace a method holding one of the check's own
 items). Evidence never excuses by itself: the sandbox reported it.
 
-A check that hung or died with nothing to say where, with methods of its own or earlier
-steps charged in this grading, is a candidate with those methods grafted.
+A check charged by those rules is a candidate instead when methods of its own or earlier
+steps were charged in this grading and may be grafted (none holding an item it owns): a
+Neuron's output is wrong when ``+`` is, a crash may be an earlier method's, and no audit of
+a value says so; only a rerun with them grafted, the check's own code still the student's,
+can tell (it passes: excused; it fails: charged, pointing where that run points).
 
 An integration check (one that combines everything) whose only fault is its own
 integration item, with parts of its own or earlier steps charged in this grading, is a
@@ -86,22 +89,87 @@ def _decide(
     uncharged = [f for f in others if f.item not in charged and f not in unpinned]
     if own and _integration(own):
         return _integration_decision(check, own, others, unpinned + uncharged, charged)
+    graft, explaining = _graftable(check, owners, charged)
+    if graft and (own or unpinned or uncharged or evidence.unplaced):
+        # Evidence about its own items, or about items nobody charged, with other methods
+        # charged in this grading: that evidence may be theirs (a Neuron's output is wrong
+        # when ``+`` is, and no audit of a value says so). Only a rerun with them grafted,
+        # the check's own methods still the student's, can tell.
+        return Decision("candidate", excused_by=explaining, graft=graft)
     if own:
         return Decision("charged", pointer=_lowest(own))
-    if evidence.unplaced:
-        return _unplaced_decision(check, evidence, charged)
     if unpinned or uncharged or not others:
-        return Decision("charged", pointer=_lowest(unpinned + uncharged))
-    return _candidate({f.item for f in others})
+        # Charged for what nobody charged; the pointer, among the lowest faults, prefers a
+        # method shown wrong by its owner (a wrong ``-a`` under ``n - a`` and ``-a``).
+        return Decision("charged", pointer=_lowest(unpinned + uncharged + others, charged))
+    return _candidate({f.item for f in others}, {i for i, cid in owners.items() if cid == check.id})
 
 
-def _candidate(explaining: set[str]) -> Decision:
+def _graftable(
+    check: Check, owners: dict[str, str], charged: set[str]
+) -> tuple[frozenset[str], tuple[str, ...]]:
+    """What a counterfactual run of ``check`` may graft of the methods of its own and
+    earlier steps charged in this grading (see ``graft_for``), and the items they were
+    charged for. (One run per round serves every candidate, each with its own graft.)"""
+    mine = {item for item, cid in owners.items() if cid == check.id}
+    items = {
+        item
+        for item in charged
+        if item in ITEMS
+        and not ITEMS[item].integration
+        and ITEMS[item].step <= check.step
+        and item not in mine
+    }
+    graft = graft_for(items, mine)
+    used = {item for item in items if grafted(item, graft)}
+    return graft, tuple(sorted(used))
+
+
+def graft_for(items: set[str], mine: set[str]) -> frozenset[str]:
+    """The grafts that replace ``items`` for a check owning ``mine``: the whole method
+    (``Value.__mul__``) when the check owns none of its items, else only its forward value
+    (``Value.__mul__:forward``: the student's method runs, its node's value is set right)
+    when the items are forward values and the check owns its backward."""
+    owned_methods = {ITEMS[item].method for item in mine if item in ITEMS}
+    graft: set[str] = set()
+    for item in items:
+        method = ITEMS[item].method if item in ITEMS else None
+        if method is None:
+            continue
+        if method not in owned_methods:
+            graft.add(method)
+        elif ITEMS[item].phase == "forward" and _forward_owned_elsewhere(method, mine):
+            graft.add(f"{method}:forward")
+    return frozenset(graft)
+
+
+def _forward_owned_elsewhere(method: str, mine: set[str]) -> bool:
+    """An operator that builds its own node (it has a label), whose forward items the
+    check does not own. A derived operator (``a - b`` as ``a + (-b)``) has none: its
+    backward is its definition's, so a wrong definition is wrong in both."""
+    return f"{method}:label" in ITEMS and not any(
+        ITEMS[item].method == method and ITEMS[item].phase == "forward" for item in mine
+    )
+
+
+def grafted(item: str, graft: frozenset[str]) -> bool:
+    """Whether ``graft`` replaces what ``item`` is about."""
+    known = ITEMS.get(item)
+    if known is None or known.method is None:
+        return False
+    return known.method in graft or (
+        known.phase == "forward" and f"{known.method}:forward" in graft
+    )
+
+
+def _candidate(explaining: set[str], mine: set[str]) -> Decision:
     """Every difference is about items charged elsewhere: a candidate for a counterfactual
     run with the explaining methods grafted. Only that run, judged against the reference's
     values, can show the check's own items right (what the sandbox reports about its own
     graph, audits included, could be forged)."""
-    graft = frozenset(ITEMS[item].method or "" for item in explaining) - {""}
-    return Decision("candidate", excused_by=tuple(sorted(explaining)), graft=graft)
+    return Decision(
+        "candidate", excused_by=tuple(sorted(explaining)), graft=graft_for(explaining, mine)
+    )
 
 
 def _integration(own: list[Fault]) -> bool:
@@ -129,28 +197,20 @@ def _integration_decision(
     return Decision("charged", pointer=_lowest(own))
 
 
-def _unplaced_decision(check: Check, evidence: Evidence, charged: set[str]) -> Decision:
-    """A check that hung or died before anything said where (a crash too deep for its stack
-    dump to reach the student's method) is a candidate when methods of its own or earlier
-    steps were charged in this grading: with them grafted it either passes (they were the
-    cause, charged already) or hangs or dies again (charged here)."""
-    parts = {
-        item
-        for item in charged
-        if item in ITEMS and not ITEMS[item].integration and ITEMS[item].step <= check.step
-    }
-    graft = frozenset(ITEMS[item].method or "" for item in parts) - {""}
-    if graft:
-        return Decision("candidate", excused_by=tuple(sorted(parts)), graft=graft)
-    return Decision("charged", pointer=_lowest(evidence.faults))
-
-
-def _lowest(faults: list[Fault]) -> Fault | None:
-    return min(faults, key=lambda f: f.rank) if faults else None
+def _lowest(faults: list[Fault], shown: set[str] | None = None) -> Fault | None:
+    if not faults:
+        return None
+    return min(faults, key=lambda f: (f.rank, shown is not None and f.item not in shown))
 
 
 def graft_is_allowed(graft: frozenset[str], check: str, rubric: Rubric) -> bool:
-    """A counterfactual run never grafts a method that holds an item ``check`` owns: it
-    would replace the very code the check judges."""
-    owned = {ITEMS[item].method for item, (_, owner) in rubric.owners().items() if owner == check}
-    return bool(graft) and not graft & owned
+    """A counterfactual run never grafts a method that holds an item ``check`` owns (it
+    would replace the very code the check judges), nor fixes the forward value of one whose
+    forward the check owns."""
+    mine = {item for item, (_, owner) in rubric.owners().items() if owner == check}
+    owned = {ITEMS[item].method for item in mine if item in ITEMS}
+    for entry in graft:
+        method, _, part = entry.partition(":")
+        if method in owned and (part != "forward" or not _forward_owned_elsewhere(method, mine)):
+            return False
+    return bool(graft)

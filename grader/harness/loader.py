@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import math
 import os
 import re
 import sys
@@ -39,6 +40,9 @@ class MissingClass(Exception):
     """The submission defines no class of the name a check needs."""
 
 
+_ABSENT = object()  # what a grafted attribute held when the class had none of its own
+
+
 class Guarded(Exception):
     """Raised by a method that ran past the time limit, or crashed the test process, in an
     earlier check of this grading: it is not run again, so that no other check waits out
@@ -52,9 +56,10 @@ class Guarded(Exception):
 class Loader:
     """Hands out the submission's classes, importing each module at most once.
 
-    ``graft`` (a counterfactual run only: see grader/fairness/counterfactual.py) maps a
-    class name to methods' source, which replace the student's methods of that name on the
-    student's class before it is handed out; everything else stays the student's.
+    ``grafts`` (a counterfactual run only: see grader/fairness/counterfactual.py) maps a
+    check to class names to methods' source, which replace the student's methods of that
+    name on the student's class while that check runs (``begin_check`` puts the student's
+    back before the next); everything else stays the student's.
     """
 
     def __init__(
@@ -63,7 +68,7 @@ class Loader:
         classes: Mapping[str, str],
         poisoned: list[str],
         emit: Callable[[dict[str, Any]], None],
-        graft: Mapping[str, Mapping[str, str]] | None = None,
+        grafts: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
         toplevel: Mapping[str, Any] | None = None,
         guard: Mapping[str, str] | None = None,
     ) -> None:
@@ -72,9 +77,10 @@ class Loader:
         self._classes = dict(classes)
         self._poisoned = set(poisoned)
         self._emit = emit
-        self._graft = {name: dict(methods) for name, methods in (graft or {}).items()}
-        grafted = {f"{cls}.{m}" for cls, methods in self._graft.items() for m in methods}
-        self._guard = {m: why for m, why in (guard or {}).items() if m not in grafted}
+        self._grafts = {check: dict(by_class) for check, by_class in (grafts or {}).items()}
+        self._pending: dict[str, Any] = {}  # the graft of the check now running, not yet applied
+        self._grafted: list[tuple[type, str, Any]] = []  # (class, attribute, what it held)
+        self._guard = dict(guard or {})
         self._modules: dict[str, Any] = {}
         self._failures: dict[str, BaseException] = {}
         self._stepwise = dict((toplevel or {}).get("skip", {}))
@@ -88,10 +94,6 @@ class Loader:
 
     def get(self, name: str) -> Any:
         found = self._class(name)
-        while self._graft:  # every graft at once: a check may never ask for Value itself
-            graft_name, methods = next(iter(self._graft.items()))
-            del self._graft[graft_name]
-            self._apply_graft(found if graft_name == name else self._class(graft_name), methods)
         while self._guard:
             key, why = self._guard.popitem()
             method, _, phase = key.partition(":")
@@ -105,7 +107,23 @@ class Loader:
                 setattr(cls, attribute, _guarded_backward(original, method, why))
             else:
                 setattr(cls, attribute, _guarded(method, why))
+        while self._pending:  # every graft at once: a check may never ask for Value itself
+            graft_name, methods = next(iter(self._pending.items()))
+            del self._pending[graft_name]
+            self._apply_graft(found if graft_name == name else self._class(graft_name), methods)
         return found
+
+    def begin_check(self, check: str) -> None:
+        """A check starts: undo the previous check's graft; its own (if any) is applied when
+        it first asks for a class (after the guard, so a grafted method is the reference's
+        even where the student's looped)."""
+        while self._grafted:
+            cls, attribute, held = self._grafted.pop()
+            if held is _ABSENT:
+                delattr(cls, attribute)
+            else:
+                setattr(cls, attribute, held)
+        self._pending = dict(self._grafts.get(check, {}))
 
     def _class(self, name: str) -> Any:
         module_name = self._classes.get(name)
@@ -129,9 +147,17 @@ class Loader:
             if any(other in source for source in methods.values()):
                 namespace[other] = cls if other == cls.__name__ else self._class(other)
         for name, source in methods.items():
-            scope = dict(namespace)
-            exec(compile(source, f"<reference {cls.__name__}.{name}>", "exec"), scope)
-            setattr(cls, name, scope[name])
+            if name.endswith(":forward"):
+                # The student's method, with the value of the node it returns set right: a
+                # check of its backward, judged with a correct forward value.
+                name = name.removesuffix(":forward")
+                replacement = _forward_fixed(getattr(cls, name, None), name)
+            else:
+                scope = dict(namespace)
+                exec(compile(source, f"<reference {cls.__name__}.{name}>", "exec"), scope)
+                replacement = scope[name]
+            self._grafted.append((cls, name, cls.__dict__.get(name, _ABSENT)))
+            setattr(cls, name, replacement)
 
     def _import(self, module_name: str) -> Any:
         if module_name in self._modules:
@@ -176,6 +202,39 @@ class Loader:
     def _stood_in(self, name: str, frame: FrameType | None) -> None:
         record = {"kind": "toplevel", "event": "standin", "name": name, **_where(frame)}
         self._emit(record)
+
+
+# The contract's forward values, on the operands' data: (self's data, the other operand's
+# data, or the number itself).
+_FORWARD: dict[str, Callable[[Any, Any], Any]] = {
+    "__add__": lambda a, b: a + b,
+    "__radd__": lambda a, b: b + a,
+    "__mul__": lambda a, b: a * b,
+    "__rmul__": lambda a, b: b * a,
+    "__pow__": lambda a, b: a**b,
+    "__neg__": lambda a, b: -a,
+    "__sub__": lambda a, b: a - b,
+    "__rsub__": lambda a, b: b - a,
+    "__truediv__": lambda a, b: a / b,
+    "__rtruediv__": lambda a, b: b / a,
+    "tanh": lambda a, b: math.tanh(a),
+    "relu": lambda a, b: 0.0 if a < 0 else a,
+}
+
+
+def _forward_fixed(student: Any, name: str) -> Callable[..., Any]:
+    forward = _FORWARD.get(name)
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        out = student(self, *args, **kwargs)
+        other = args[0] if args else None
+        try:
+            out.data = forward(self.data, getattr(other, "data", other))  # type: ignore[misc]
+        except Exception:  # noqa: BLE001 - left as the student's: the check says what differs
+            pass
+        return out
+
+    return method
 
 
 def _guarded(method: str, why: str) -> Callable[..., Any]:

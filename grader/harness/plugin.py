@@ -57,7 +57,7 @@ def configure(
         job.get("classes", {}),
         job.get("poisoned", []),
         emit,
-        graft=job.get("graft"),  # a counterfactual run only
+        grafts=job.get("grafts"),  # a counterfactual run only: check -> class -> methods
         guard=job.get("guard"),  # methods that ran past the limit, or crashed, earlier
         toplevel=job.get("toplevel", {}),  # stand-ins, and notebooks run statement by statement
     )
@@ -65,6 +65,7 @@ def configure(
 
     # This very module, kept here: it leaves sys.modules before the sessions run.
     _state.update(
+        loader=loader,
         job=job,
         emit=emit,
         checks=(),
@@ -103,6 +104,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_runtest_logstart(nodeid: str, location: Any) -> None:
     fixtures.forget_observer()
+    _state["loader"].begin_check(_check_of(nodeid))
     emit({"kind": "start", "check": _check_of(nodeid)})
     if _state.get("watch"):
         fd, seconds = _state["watch"]

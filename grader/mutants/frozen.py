@@ -72,6 +72,12 @@ def materialize(mutant: Mutant, sources: dict[str, str], root: Path, target: Pat
     return written
 
 
+def apply_to(mutant: Mutant, folder: Path) -> None:
+    """Apply ``mutant`` to its file in ``folder``, a copy of its (folder) source: a second
+    fault on top of another (the later line first, within one file)."""
+    _replace_in(folder / mutant.file, mutant)
+
+
 def _replace_in(path: Path, mutant: Mutant) -> None:
     lines = path.read_text(encoding="utf-8").split("\n")
     path.write_text("\n".join(_replaced(lines, mutant)), encoding="utf-8")

@@ -21,7 +21,7 @@ from grader.harness.graph import UNNAMED, topological
 from grader.report.graph_layout import Layout, columns, layout
 from grader.report.graph_nodes import NodeView, Reading
 from grader.report.graph_svg import LINE, PAD, draw_graph
-from grader.report.text import distinct_numbers, short_number
+from grader.report.text import clip, distinct_numbers, short_number
 
 
 @dataclass(frozen=True)
@@ -40,10 +40,20 @@ def graph_view(graph: Mapping[str, Any], uid: str) -> GraphView:
     expected = [n for n in graph["expected"]["nodes"] if type(n) is dict]
     actual = _index(graph.get("actual"))
     bad, output = str(graph.get("bad_node", "")), str(graph.get("output", ""))
-    culprit = graph.get("culprit")
+    # Every node whose own forward or backward the audit found wrong (graph.wrong), and
+    # the one whose backward passes on the first wrong gradient (culprit).
+    marks = [m for m in graph.get("wrong", []) if type(m) is dict]
+    backward = {m.get("node") for m in marks if m.get("phase") == "backward"}
+    backward.add(graph.get("culprit"))
+    forward = {m.get("node") for m in marks if m.get("phase") != "backward"}
     nodes = {
         n["name"]: _node_view(
-            n, actual.get(n["name"]), n["name"] == bad, n["name"] == output, n["name"] == culprit
+            n,
+            actual.get(n["name"]),
+            n["name"] == bad,
+            n["name"] == output,
+            n["name"] in backward,
+            n["name"] in forward,
         )
         for n in expected
     }
@@ -72,6 +82,7 @@ def _node_view(
     first: bool,
     output: bool,
     culprit: bool = False,
+    forward_wrong: bool = False,
 ) -> NodeView:
     children = tuple(str(k) for k in want["children"])
     op = want["op"] if type(want["op"]) is str and want["op"] else "input"
@@ -95,7 +106,8 @@ def _node_view(
         *(["wrong inputs"] if got.get("children") != sorted(children) else []),
         *(["wrong gradient"] if grad.expected is not None else []),
         # The operator whose own backward hands its inputs the wrong gradient.
-        *([f"its backward ({op}) is wrong"] if culprit else []),
+        *([f"wrong backward ({clip(op, 6)})"] if culprit else []),
+        *([f"wrong forward ({clip(op, 6)})"] if forward_wrong else []),
     ]
     return NodeView(want["name"], op, children, value, grad, tuple(problems), first, output)
 
@@ -110,7 +122,7 @@ def _reading(expected: Any, actual: Any, judged: bool) -> Reading:
 def _line_count(node: NodeView) -> int:
     """Text lines in the node's box: name, value, grad, expected values, problems, banner."""
     extra = (node.value.expected is not None) + (node.grad.expected is not None)
-    return 3 + extra + bool(node.problems) + node.first
+    return 3 + extra + len(node.problems) + node.first
 
 
 def _box_height(lines: int) -> float:
@@ -126,7 +138,7 @@ def _description(nodes: Mapping[str, NodeView], bad: str) -> str:
     )
     if bad in nodes:
         text += f" The first node that differs from the reference is {bad}."
-    culprits = [n.name for n in nodes.values() if any("its backward" in p for p in n.problems)]
+    culprits = [n.name for n in nodes.values() if any("wrong backward" in p for p in n.problems)]
     if culprits:
         text += f" The backward of node {culprits[0]} passes on the wrong gradient."
     if wrong:

@@ -8,7 +8,15 @@ from collections.abc import Mapping, Sequence
 from markupsafe import Markup
 
 from grader.report import palette
-from grader.report.graph_layout import COLUMN_GAP, MARGIN, Box, Layout, curve, curve_is_clear
+from grader.report.graph_layout import (
+    COLUMN_GAP,
+    MARGIN,
+    NODE_GAP,
+    Box,
+    Layout,
+    curve,
+    curve_is_clear,
+)
 from grader.report.graph_nodes import NodeView
 from grader.report.svg import MONO, element, empty, figure_svg, fmt, group, text
 from grader.report.text import clip
@@ -71,11 +79,71 @@ def _incoming(node: NodeView, placed: Layout, marker: str) -> list[Markup]:
         arrive = (target.x - 1, target.y + target.height * (k + 1) / (len(sources) + 1))
         points = _route(kid, node.name, arrive, placed)
         label = f"×{counts[kid]}" if counts[kid] > 1 else ""
-        if points is None:
-            drawn.append(_tag(kid, arrive, marker, label))
-        else:
+        if points is not None:
             drawn.append(_edge(points, marker, label))
+            continue
+        detour = _detour(kid, node.name, arrive, placed)
+        if detour is not None:
+            drawn.append(_path(detour, marker, label))
+        else:
+            drawn.append(_tag(kid, arrive, marker, label))
     return drawn
+
+
+def _detour(
+    kid: str, parent: str, arrive: tuple[float, float], placed: Layout
+) -> tuple[tuple[tuple[float, float], ...], ...] | None:
+    """Three curves from ``kid`` to ``parent`` of one row, several columns apart: down into
+    the gap below the boxes in between, along it, and up into ``parent``; None when that
+    gap is not inside the figure or the curves would cross a box."""
+    source = placed.boxes.get(kid)
+    if source is None or placed.row[kid] != placed.row[parent]:
+        return None
+    first, last = placed.column[kid], placed.column[parent]
+    if first >= last:
+        return None
+    between = [
+        box
+        for name, box in placed.boxes.items()
+        if placed.row[name] == placed.row[kid] and first < placed.column[name] < last
+    ]
+    if not between:
+        return None
+    y = max(box.bottom for box in between) + NODE_GAP / 2 + 4
+    if y > placed.height - 4:
+        return None
+    start = (source.right, source.y + source.height / 2)
+    left = min(box.x for box in between) - 8
+    right = max(box.right for box in between) + 8
+    legs: tuple[tuple[tuple[float, float], ...], ...] = (
+        curve(start, (left, y)),
+        ((left, y), (left, y), (right, y), (right, y)),
+        curve((right, y), arrive),
+    )
+    others = [box for name, box in placed.boxes.items() if name not in (kid, parent)]
+    return legs if all(curve_is_clear(leg, others) for leg in legs) else None
+
+
+def _path(legs: Sequence[Sequence[tuple[float, float]]], marker: str, label: str) -> Markup:
+    (x0, y0) = legs[0][0]
+    d = f"M{fmt(x0)},{fmt(y0)}" + "".join(
+        f" C{fmt(a[0])},{fmt(a[1])} {fmt(b[0])},{fmt(b[1])} {fmt(c[0])},{fmt(c[1])}"
+        for _, a, b, c in legs
+    )
+    path = empty(
+        "path",
+        {
+            "d": d,
+            "fill": "none",
+            "stroke": palette.EDGE,
+            "stroke-width": 1.5,
+            "marker-end": marker,
+        },
+    )
+    if not label:
+        return path
+    x3, y3 = legs[-1][-1]
+    return group([path, text(x3 - 22, y3 - 5, label, fill=palette.INK, font_size=11)])
 
 
 def _source_y(kid: str, placed: Layout) -> float:
@@ -242,8 +310,8 @@ def _lines(node: NodeView, box: Box, y: float) -> list[Markup]:
     rows.append((palette.INK, 0, f"grad {node.grad.yours}"))
     if node.grad.expected is not None:
         rows.append((palette.WRONG_NODE, 10, f"should be {node.grad.expected}"))
-    if node.problems:
-        rows.append((palette.WRONG_NODE, 0, clip(", ".join(node.problems), 27)))
+    # One line per problem, each short enough for the box (at most 22 characters).
+    rows += [(palette.WRONG_NODE, 0, clip(problem, 22)) for problem in node.problems]
     for i, (colour, indent, line) in enumerate(rows, start=1):
         out.append(
             text(
