@@ -222,3 +222,20 @@ def _grad(build: str, name: str) -> float:
         "n / a": {"a": -3.0 / 2.5**2, "b": 0.0},
         "a * a + b": {"a": 5.0, "b": 1.0},
     }[build][name]
+
+
+def test_a_step_not_started_earns_nothing_through_grafts_but_a_wrong_method_is_excused() -> None:
+    from grader.fairness.contract import graft_covers_integration, graft_covers_step
+
+    derived = tuple(RUBRIC.entry(2, "derived_operators_backward").owns)
+    step_two = frozenset(
+        {"Value.__add__", "Value.__mul__", "Value.__pow__", "Value.backward", "Value.topo_sort"}
+    )
+    # Every other step-2 method grafted and none of them written: the skeleton's case.
+    assert graft_covers_step(2, derived, step_two, set(step_two))
+    # The same graft for methods written but wrong: the check still judged the student's.
+    assert not graft_covers_step(2, derived, step_two, set())
+    assert not graft_covers_step(2, derived, frozenset({"Value.backward"}), {"Value.backward"})
+    karpathy = tuple(RUBRIC.entry(3, "karpathy_checks").owns)
+    assert graft_covers_integration(karpathy, frozenset({"Value.relu"}), {"Value.relu"})
+    assert not graft_covers_integration(karpathy, frozenset({"Value.relu"}), set())

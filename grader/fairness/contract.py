@@ -81,7 +81,8 @@ ITEMS: dict[str, Item] = {
         Item("Value.relu:forward", 3, "Value.relu", "forward"),
         Item("Value.relu:label", 3, "Value.relu", "forward"),
         Item("Value.relu:backward", 3, "Value.relu", "backward"),
-        Item("Value:karpathy", 3, None, "", integration=True, uses=("Value.tanh", "Value.relu")),
+        # Karpathy's two sanity checks combine the operators with relu (and no tanh).
+        Item("Value:karpathy", 3, None, "", integration=True, uses=("Value.relu",)),
         Item("Neuron.__init__", 4, "Neuron.__init__", ""),
         Item("Neuron.__call__", 4, "Neuron.__call__", ""),
         Item("Layer.__init__", 4, "Layer.__init__", ""),
@@ -103,11 +104,32 @@ ITEMS: dict[str, Item] = {
 }
 
 
-def graft_covers_integration(check_items: tuple[str, ...], graft: frozenset[str]) -> bool:
+def graft_covers_integration(
+    check_items: tuple[str, ...], graft: frozenset[str], missing: set[str]
+) -> bool:
     """True when ``graft`` replaces every method of its own step that an integration check
-    (owning ``check_items``) combines: passing then would judge none of the student's work."""
+    (owning ``check_items``) combines, and those are ``missing`` (not implemented yet):
+    passing then would judge none of the student's work (a step not started). A wrong
+    method grafted is charged where it is owned; the check may be excused."""
     uses = {method for item in check_items if item in ITEMS for method in ITEMS[item].uses}
-    return bool(uses) and uses <= graft
+    return bool(uses) and uses <= graft & missing
+
+
+def graft_covers_step(
+    step: int, check_items: tuple[str, ...], graft: frozenset[str], missing: set[str]
+) -> bool:
+    """True when ``graft`` replaces every method written in ``step`` other than those of the
+    check's own items, and none of those was implemented (``missing``): a check that passes
+    then judged none of the student's work of its step (the derived operators' gradients on
+    an untouched step-2 skeleton come from the grafted primitives alone), so it is not
+    excused."""
+    mine = {ITEMS[item].method for item in check_items if item in ITEMS}
+    written = {
+        item.method
+        for item in ITEMS.values()
+        if item.step == step and item.method is not None and not item.integration
+    } - mine
+    return bool(written) and written <= graft & missing
 
 
 def integration_only(rubric: Rubric, step: int, check: str) -> bool:

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import ast
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from pathlib import Path
 
 from grader import syntax
 from grader.exercise import Check, Exercise
-from grader.fairness.contract import graft_covers_integration
+from grader.fairness.contract import ITEMS, graft_covers_integration, graft_covers_step
 from grader.fairness.decide import Decision, charged_items, decide, graft_is_allowed, grafted
 from grader.fairness.evidence import Evidence, Fault, gather
 from grader.judge import judge
@@ -55,6 +55,8 @@ def settle(
     settled = dict(decisions)
     graded = set(checks)
     charged_now = charged_items(evidence, rubric, graded)
+    # Methods a stub of which raised: not implemented yet (a step not started).
+    missing = _missing(evidence.values())
     pending = {
         cid: with_dependencies(d.graft) for cid, d in decisions.items() if d.kind == "candidate"
     }
@@ -71,13 +73,18 @@ def settle(
             break
         # One run for every candidate of this round, each with its own graft.
         again = _rerun(allowed, checks, exercise, run_checks, expected)
+        missing |= _missing(found for found, _ in again.values())  # stubs met only there
         found_all = _decide_round(allowed, again, checks, rubric, charged_now)
         for cid, graft in allowed.items():
             found = found_all[cid]
             owned = tuple(rubric.entry(checks[cid].step, cid).owns)
-            if found.kind in ("passed", "excused") and graft_covers_integration(owned, graft):
-                # It passed with every part it combines replaced: it judged nothing of the
-                # student's, so it is not excused (a step not started, placeholders).
+            covered = graft_covers_integration(owned, graft, missing) or graft_covers_step(
+                checks[cid].step, owned, graft, missing
+            )
+            if found.kind in ("passed", "excused") and covered:
+                # It passed with every part it combines, or every other method of its step,
+                # replaced: it judged nothing of the student's, so it is not excused (a step
+                # not started, placeholders).
                 settled[cid] = charged(decisions[cid], evidence[cid], shown=charged_now)
             elif found.kind in ("passed", "excused"):
                 settled[cid] = Decision(
@@ -91,6 +98,15 @@ def settle(
     for cid in pending:  # still a candidate after the last round
         settled[cid] = charged(decisions[cid], evidence[cid], shown=charged_now)
     return settled
+
+
+def _missing(evidence: Iterable[Evidence]) -> set[str]:
+    return {
+        ITEMS[f.item].method or ""
+        for found in evidence
+        for f in found.faults
+        if f.missing and f.item in ITEMS
+    }
 
 
 def _decide_round(

@@ -64,6 +64,7 @@ class Fault:
     rank: int = 5  # lower is lower down: forward before backward before traversal
     graph: str = ""  # the recorded graph it was found in, if any
     node: str = ""  # the named node of that graph whose own behaviour is wrong, if any
+    missing: bool = False  # the method is not implemented yet (a stub raised)
 
 
 @dataclass
@@ -74,8 +75,16 @@ class Evidence:
     # and no item announced yet.
     unplaced: bool = False
 
-    def add(self, item: str, message: str, rank: int = 5, graph: str = "", node: str = "") -> None:
-        self.faults.append(Fault(item, message, rank, graph, node))
+    def add(
+        self,
+        item: str,
+        message: str,
+        rank: int = 5,
+        graph: str = "",
+        node: str = "",
+        missing: bool = False,
+    ) -> None:
+        self.faults.append(Fault(item, message, rank, graph, node, missing))
         self.differs = True
 
     def items(self) -> set[str]:
@@ -103,7 +112,7 @@ def gather(run: CheckRun, reference: ReferenceRun | None) -> Evidence:
     stopped = isinstance(error, dict)
     if isinstance(error, dict):
         item, message = error_item(error, run.current_item)
-        evidence.add(item, message, rank=1)
+        evidence.add(item, message, rank=1, missing=type(error.get("not_implemented")) is str)
     if reference is None or reference.missing_given or reference.replay_error:
         evidence.add(
             run.current_item or "",
