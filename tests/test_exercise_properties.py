@@ -1,7 +1,7 @@
 """Properties of the staged checks that make grading fair and hard to game.
 
 - Every correct solution passes every check, whatever the seed (no flakiness): the
-  reference on REFERENCE_SEEDS (40) seeds, and on EXAMPLE_SEEDS (30) seeds the bundled
+  reference on REFERENCE_SEEDS (20) seeds, and on EXAMPLE_SEEDS (15) seeds the bundled
   examples written the way students write (other draw orders, other summation orders,
   operators built directly, recursion instead of a stack).
 - Every skeleton fails every check of the step it starts (and passes the earlier steps'),
@@ -29,7 +29,7 @@ from grader.trusted import run_reference
 
 EXERCISE = load_exercise()
 RUBRIC = load_rubric(EXERCISE)
-REFERENCE_SEEDS, EXAMPLE_SEEDS, SKELETON_SEEDS = 40, 30, 25
+REFERENCE_SEEDS, EXAMPLE_SEEDS, SKELETON_SEEDS = 20, 15, 25
 SEEDS = random.Random(20261129).sample(range(2**31), REFERENCE_SEEDS)
 
 

@@ -311,7 +311,8 @@ def test_check_on_the_reference(step: int, solved_copy: Path, keyed: set[str]) -
     assert done.returncode == 0, done.stdout + done.stderr
     assert f": {len(keyed)} of {len(keyed)} public checks passed" in done.stdout
     assert all(ok == total for ok, total in check_lines(done.stdout, step).values())
-    assert "report: .micrograde/index.html" in done.stdout
+    report = (solved_copy / ".micrograde" / "index.html").resolve().as_uri()
+    assert f"report: {report}" in done.stdout
     assert (solved_copy / ".micrograde" / "results.json").is_file()
 
 

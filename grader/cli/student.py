@@ -57,14 +57,8 @@ def check(path: Path, settings_path: Path | None) -> None:
     print_check_summary(result)
     report = out_dir / "index.html"
     shown = report if report.exists() else out_dir / "results.json"
-    click.echo(f"report: {_relative(shown)}")
+    # An address a terminal can open with a click, as `micrograde grade` prints it.
+    click.echo(f"report: {shown.resolve().as_uri()}")
     graded = [c for s in result.steps if s.graded for c in s.checks]
     ok = result.status == "graded" and all(c.status == "passed" for c in graded)
     sys.exit(0 if ok else 1)
-
-
-def _relative(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
