@@ -62,12 +62,14 @@ def run_selfcheck(
         )
         return Row(kind, step, seed, tuple(_problems(kind, step, result)), _summary(result))
 
-    owners = ownership_problems(rubric)
-    ownership = Row(
-        "ownership", 0, seed, tuple(owners), "every item has one owner" if not owners else ""
-    )
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return [ownership, *pool.map(one, jobs)]
+        return [ownership_row(rubric, seed), *pool.map(one, jobs)]
+
+
+def ownership_row(rubric: Rubric, seed: int) -> Row:
+    """The first row: every contract item owned by exactly one check."""
+    owners = ownership_problems(rubric)
+    return Row("ownership", 0, seed, tuple(owners), "" if owners else "every item has one owner")
 
 
 def _problems(kind: str, step: int, result: GradeResult) -> list[str]:

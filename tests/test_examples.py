@@ -98,5 +98,6 @@ def test_terminal_summary_groups_failures_under_the_method_in_whole_sentences(
     assert re.match(r"failed step 2 Backward of \*: ", text), text
     assert "…" not in text and all(len(line) <= 90 for line in block), block
     assert text.endswith((".", ")")), text
+    assert "child #" not in text  # the audit names the child the test named
     assert sum(line.lstrip().startswith(("failed", "error")) for line in block) == 1
     assert re.search(r"^  \d+ other checks passed: they differed only because", done.stdout, re.M)

@@ -17,7 +17,7 @@ from grader.fairness.evidence import Evidence, error_item
 from grader.harness.observe import Mode, Observer
 from grader.harness.seeding import check_rng
 from grader.rubric import Rubric, load_rubric
-from grader.selfcheck import Row
+from grader.selfcheck import ownership_row
 
 EXERCISE = load_exercise()
 RUBRIC = load_rubric(EXERCISE)
@@ -82,8 +82,12 @@ def test_every_item_the_staged_tests_name_is_a_contract_item() -> None:
 
 
 def test_selfcheck_reports_ownership_first() -> None:
-    row = Row("ownership", 0, 1, ("contract item 'x' has no owner",), "")
+    assert ownership_row(RUBRIC, 1).ok
+    item = "Value.__mul__:backward"
+    other = next(cid for cid in RUBRIC.steps[2].entries if cid != owner(item))
+    row = ownership_row(_moved(RUBRIC, item, other), 1)
     assert row.name == "ownership" and not row.ok
+    assert [p for p in row.problems if item in p]
 
 
 # ------------------------------------------------------------------ what an exception says

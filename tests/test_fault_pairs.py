@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from grader.exercise import load_exercise
+from grader.fairness.contract import ITEMS
 from grader.mutants.frozen import Mutant, apply_to, load_set
 from grader.mutants.run import pointer_kind
 from grader.pipeline import GradeRequest, grade_submission
@@ -23,7 +24,11 @@ REPO = Path(__file__).resolve().parents[1]
 FROZEN = load_set(REPO / "grader" / "mutants" / "frozen.json")
 BY_ID = {m.id: m for m in FROZEN.mutants}
 
-DERIVED = {f"Value.{name}" for name in ("__radd__", "__rmul__", "__neg__", "__sub__", "__rsub__")}
+# Operators built from others (no node label of their own): their backward is their
+# definition's.
+DERIVED = {i.method for i in ITEMS.values() if i.method and i.method.startswith("Value.__")} - {
+    i.method for i in ITEMS.values() if i.id.endswith(":label")
+}
 
 PAIRS = [
     ("radd-removed", "neuron-call-no-bias"),  # int + Value breaks sum(); a Neuron without b

@@ -92,8 +92,13 @@ def _failures(result: GradeResult) -> None:
     if excused:
         _say(
             f"  {excused} other check{'s' * (excused > 1)} passed: "
-            f"{'they' if excused > 1 else 'it'} differed only because of the faults above, "
-            "which cost points once, in their own checks (see the report)"
+            f"{'they' if excused > 1 else 'it'} differed only because of "
+            + (
+                "the faults above, which cost points once, in their own checks"
+                if len(failed) > 1
+                else "the fault above, which costs points once, in its own check"
+            )
+            + " (see the report)"
         )
 
 

@@ -66,7 +66,7 @@ def audit(captured: Any, backward: bool) -> AuditResult:
     if captured.get("truncated") is True or result.children_missing:
         result.complete = False
     for index, node in enumerate(nodes):
-        _audit_node(index, node, nodes, captured, names.get(index), backward, result)
+        _audit_node(index, node, nodes, captured, names, backward, result)
     if backward and not any(f.item.endswith(":backward") for f in result.faults):
         result.traversal = _traversal(nodes, captured)
     return result
@@ -110,12 +110,13 @@ def _audit_node(
     node: _Node,
     nodes: list[_Node],
     captured: dict[str, Any],
-    name: str | None,
+    names: dict[int, str],
     backward: bool,
     result: AuditResult,
 ) -> None:
     if not node.children:
         return
+    name = names.get(index)
     known = _operator(node.op)
     kids = [nodes[k] if 0 <= k < len(nodes) else None for k in node.children]
     if known is None or any(k is None or k.data is None for k in kids):
@@ -141,7 +142,8 @@ def _audit_node(
             )
         )
     if backward:
-        _audit_backward(index, label, method, node, values, exponent, captured, result)
+        kid_labels = [names.get(k) or f"#{k}" for k in node.children]
+        _audit_backward(index, label, kid_labels, method, node, values, exponent, captured, result)
 
 
 def _arity_ok(op: str, count: int) -> bool:
@@ -187,6 +189,7 @@ def _local(op: str, exponent: float | None, values: list[float]) -> list[float] 
 def _audit_backward(
     index: int,
     label: str,
+    kid_labels: list[str],
     method: str,
     node: _Node,
     values: list[float],
@@ -222,7 +225,7 @@ def _audit_backward(
                     f"{method}:backward",
                     (
                         f"the backward of node {label} ({formula}) alone, with {label}.grad = "
-                        f"{PROBE_GRAD}, gives its child #{node.children[position]} "
+                        f"{PROBE_GRAD}, gives its child {kid_labels[position]} "
                         f"{describe(have)}; the chain rule gives {describe(want_grad)}"
                     ),
                 )

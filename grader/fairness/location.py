@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from grader import syntax
@@ -85,9 +86,8 @@ def place_frame(workspace: Path, file: str, line: int) -> Place | None:
 
 
 def _method_at(path: Path, line: int, function: str) -> tuple[str, str | None] | None:
-    try:
-        tree = syntax.parse(path.read_text(encoding="utf-8", errors="replace"), path.name)
-    except SyntaxError:
+    tree = _tree(path, path.stat().st_mtime_ns)
+    if tree is None:
         return None
     chain = _enclosing(tree, line)
     if not chain:
@@ -102,6 +102,16 @@ def _method_at(path: Path, line: int, function: str) -> tuple[str, str | None] |
         if method is not None:
             return method, phase
     return None
+
+
+@lru_cache(maxsize=64)
+def _tree(path: Path, mtime_ns: int) -> ast.Module | None:
+    """The syntax tree of a submission's file, parsed once per version of the file (every
+    errored check of a grading asks for it)."""
+    try:
+        return syntax.parse(path.read_text(encoding="utf-8", errors="replace"), path.name)
+    except SyntaxError:
+        return None
 
 
 def _enclosing(

@@ -166,21 +166,7 @@ def _route(
 
 
 def _edge(points: Sequence[tuple[float, float]], marker: str, label: str) -> Markup:
-    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = points
-    path = empty(
-        "path",
-        {
-            "d": f"M{fmt(x0)},{fmt(y0)} C{fmt(x1)},{fmt(y1)} {fmt(x2)},"
-            f"{fmt(y2)} {fmt(x3)},{fmt(y3)}",
-            "fill": "none",
-            "stroke": palette.EDGE,
-            "stroke-width": 1.5,
-            "marker-end": marker,
-        },
-    )
-    if not label:
-        return path
-    return group([path, text(x3 - 22, y3 - 5, label, fill=palette.INK, font_size=11)])
+    return _path((points,), marker, label)
 
 
 def _tag(kid: str, arrive: tuple[float, float], marker: str, label: str) -> Markup:
