@@ -148,8 +148,8 @@ def test_a_full_disk_or_file_says_the_sandbox_caps_output() -> None:
 # ------------------------------------------------------------------ decisions
 
 
-def _evidence(*items: str, unplaced: bool = False) -> Evidence:
-    evidence = Evidence(unplaced=unplaced)
+def _evidence(*items: str) -> Evidence:
+    evidence = Evidence()
     for item in items:
         evidence.add(item, f"{item} is wrong")
     return evidence
@@ -189,11 +189,11 @@ def test_a_difference_pinned_on_nothing_is_charged() -> None:
 def test_a_crash_with_no_place_is_a_candidate_only_when_earlier_methods_were_charged() -> None:
     mixed = owner("Value:expressions")
     sub = owner("Value.__sub__")
-    crashed = _evidence("", unplaced=True)
+    crashed = _evidence("")
     decided = _decide({sub: _evidence("Value.__sub__"), mixed: crashed})
     assert decided[mixed].kind == "candidate"
     assert "Value.__sub__" in decided[mixed].graft
-    alone = _decide({sub: _evidence(), mixed: _evidence("", unplaced=True)})
+    alone = _decide({sub: _evidence(), mixed: _evidence("")})
     assert alone[mixed].kind == "charged"
 
 

@@ -90,7 +90,7 @@ def _decide(
     if own and _integration(own):
         return _integration_decision(check, own, others, unpinned + uncharged, charged)
     graft, explaining = _graftable(check, owners, charged)
-    if graft and (own or unpinned or uncharged or evidence.unplaced):
+    if graft and (own or unpinned or uncharged):  # a hang with no place is unpinned
         # Evidence about its own items, or about items nobody charged, with other methods
         # charged in this grading: that evidence may be theirs (a Neuron's output is wrong
         # when ``+`` is, and no audit of a value says so). Only a rerun with them grafted,

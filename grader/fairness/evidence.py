@@ -71,9 +71,6 @@ class Fault:
 class Evidence:
     faults: list[Fault] = field(default_factory=list)
     differs: bool = False  # something differed from the reference, raised, hung or died
-    # It hung or died with nothing to say where: no stack dump in the student's methods,
-    # and no item announced yet.
-    unplaced: bool = False
 
     def add(
         self,
@@ -104,7 +101,6 @@ def gather(run: CheckRun, reference: ReferenceRun | None) -> Evidence:
         current = run.current_item or ""
         item = _method_item(run.stuck_in, current, run.stuck_phase) if run.stuck_in else current
         evidence.add(item, run.message)
-        evidence.unplaced = not item
         return evidence
     if run.end is None:
         return evidence
