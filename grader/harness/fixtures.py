@@ -28,6 +28,7 @@ class Context:
     sink: Any = None
     key: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     current: Observer | None = None  # the observer of the check that runs
+    current_sink: Any = None  # what that observer was given to write to
 
 
 _context: Context | None = None
@@ -42,10 +43,15 @@ def current_observer() -> Observer | None:
     return _context.current if _context is not None else None
 
 
+def current_sink() -> Any:
+    """What the current observer was made to write to (a swapped one is tampering)."""
+    return _context.current_sink if _context is not None else None
+
+
 def forget_observer() -> None:
     """A new check starts: the previous check's observer is no longer current."""
     if _context is not None:
-        _context.current = None
+        _context.current = _context.current_sink = None
 
 
 def _ctx() -> Context:
@@ -93,5 +99,5 @@ def observe(request: pytest.FixtureRequest) -> Observer:
     def emit(record: dict[str, Any]) -> None:
         sink({"kind": "obs", "check": check, **record})
 
-    ctx.current = Observer(check, ctx.mode, sink=emit)
+    ctx.current, ctx.current_sink = Observer(check, ctx.mode, sink=emit), emit
     return ctx.current

@@ -151,7 +151,8 @@ def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:
 
 def _report_tampering(check: str) -> None:
     observer = fixtures.current_observer()
-    instances = [(observer, Observer)] if observer is not None else []
+    holds = {"_sink": fixtures.current_sink()}
+    instances = [(observer, Observer, holds)] if observer is not None else []
     changed = _state["fingerprint"].changes(instances)
     if changed:
         emit({"kind": "tamper", "check": check, "what": changed[:20]})

@@ -85,11 +85,12 @@ class Fingerprint:
         seen.update({name: _fingerprint(value) for name, value in extra.items()})
         return seen
 
-    def changes(self, instances: Iterable[tuple[Any, type]] = ()) -> list[str]:
+    def changes(self, instances: Iterable[tuple[Any, type, dict[str, Any]]] = ()) -> list[str]:
         """What was replaced or patched since the fingerprint was taken (each named once).
 
-        ``instances``: (object, the class it must be) pairs, e.g. the check's observer: a
-        swapped class, or a method shadowed on the object itself, is a change too.
+        ``instances``: (object, the class it must be, attributes it must hold) triples, e.g.
+        the check's observer and the sink it writes to: a swapped class, a method shadowed
+        on the object itself, or an attribute pointing elsewhere is a change too.
         """
         now = self._take(self._extra)
         found = [
@@ -97,12 +98,15 @@ class Fingerprint:
             for name in sorted(set(self._seen) | set(now))
             if self._seen.get(name) != now.get(name)
         ]
-        for instance, cls in instances:
+        for instance, cls, holds in instances:
             if type(instance) is not cls:
                 found.append(f"the {cls.__name__} object's class")
                 continue
-            shadowed = sorted(name for name in vars(instance) if name in vars(cls))
-            found += [f"{cls.__name__}.{name} (on the object)" for name in shadowed]
+            shadowed = {name for name in vars(instance) if name in vars(cls)}
+            shadowed |= {
+                name for name, value in holds.items() if vars(instance).get(name) is not value
+            }
+            found += [f"{cls.__name__}.{name} (on the object)" for name in sorted(shadowed)]
         new = [item for item in found if item not in self.reported]
         self.reported.update(new)
         return new

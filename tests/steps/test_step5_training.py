@@ -65,6 +65,19 @@ def _train(mlp, epochs, learning_rate=0.05):
     return losses
 
 
+def _learns(mlp):
+    """Whether the loss on the test's data has any gradient at the network's weights."""
+    params = _own(mlp)
+    loss = sum((mlp(x) - y) ** 2 for x, y in zip(XS, YS))
+    for p in params:  # by hand: zero_grad() is judged by its own check
+        p.grad = 0
+    loss.backward()
+    learns = any(p.grad != 0 for p in params)
+    for p in params:
+        p.grad = 0
+    return learns
+
+
 def test_neuron_parameters(Neuron, rng, observe):
     observe.item("Neuron.parameters")
     nin = rng.randint(2, 6)
@@ -251,14 +264,20 @@ def test_training_from_own_weights(MLP, rng, observe):
         and all(-1 <= w <= 1 for w in numbers)
         and max(numbers) - min(numbers) >= 0.5
     )
+    if usable and observe.replaying:  # the reference starts from what was reported
+        _set_all(mlp, own)
+    # A start whose gradients all vanish (every ReLU shut, the output at the mean target)
+    # gives a flat loss curve that a backward() doing nothing would match. Each run asks
+    # its own code: the reference's answer for the reported start is the truth, so a
+    # start judged flat by a broken backward() takes the other branch and fails.
+    usable = usable and _learns(mlp)
     if not usable:
-        # No start to learn from (charged by step 4's check of the starting weights): train
-        # from weights the test draws instead, so this check still judges training.
+        # No start to learn from (charged by step 4's check of the starting weights when
+        # it is not spread out): train from weights the test draws instead, so this check
+        # still judges training and charges the start nothing.
         own = _draw(rng, 41)
         _set_all(mlp, own)
-    elif observe.replaying:  # the reference starts from what was reported
-        _set_all(mlp, own)
-    observe("starting from your own weights", usable, replayed=True)
+    observe("your initial weights are a start to learn from", usable, replayed=True)
     losses = _train(mlp, 20)
     observe(
         "loss per epoch from your own starting weights",
