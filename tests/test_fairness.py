@@ -243,3 +243,63 @@ def test_a_step_not_started_earns_nothing_through_grafts_but_a_wrong_method_is_e
     karpathy = tuple(RUBRIC.entry(3, "karpathy_checks").owns)
     assert graft_covers_integration(karpathy, frozenset({"Value.relu"}), {"Value.relu"})
     assert not graft_covers_integration(karpathy, frozenset({"Value.relu"}), set())
+
+
+# ------------------------------------------------------------------ excuses that stand
+
+
+@pytest.mark.parametrize("passes_with_relu_alone", [True, False])
+def test_an_excuse_resting_on_a_check_that_was_excused_itself_is_decided_again(
+    monkeypatch: pytest.MonkeyPatch, passes_with_relu_alone: bool
+) -> None:
+    # Seen with a fork bomb in relu: layer_forward excused by MLP.__call__ (charged in
+    # mlp_forward), mlp_forward by Layer.__call__ (charged in layer_forward), each also by
+    # relu's fault. In the end neither Layer nor MLP is charged: the excuses must rest on
+    # relu's charge alone, shown by one more run with only relu grafted.
+    from grader.fairness import counterfactual
+    from grader.fairness.decide import Decision
+
+    relu, layer, mlp = "Value.relu:backward", "Layer.__call__", "MLP.__call__"
+    evidence = {
+        "relu_backward": _evidence(relu),
+        "layer_forward": _evidence(layer),
+        "mlp_forward": _evidence(mlp),
+    }
+    settled = {
+        "relu_backward": Decision("charged", pointer=evidence["relu_backward"].faults[0]),
+        "layer_forward": Decision("excused", excused_by=(mlp, relu)),
+        "mlp_forward": Decision("excused", excused_by=(layer, relu)),
+    }
+    grafts_seen: dict[str, frozenset[str]] = {}
+
+    def rerun(grafts: Any, *args: Any) -> dict[str, tuple[Evidence, bool]]:
+        grafts_seen.update(grafts)
+        ok = passes_with_relu_alone
+        return {
+            cid: (_evidence() if ok else _evidence(layer if "layer" in cid else mlp), not ok)
+            for cid in grafts
+        }
+
+    monkeypatch.setattr(counterfactual, "_rerun", rerun)
+    checks = {cid: CHECKS[cid] for cid in settled}
+    final = counterfactual._without_stale_excuses(
+        dict(settled),
+        settled,
+        evidence,
+        checks,
+        EXERCISE,
+        RUBRIC,
+        None,
+        None,
+        set(),  # type: ignore[arg-type]
+    )
+    assert grafts_seen == {
+        "layer_forward": frozenset({"Value.relu"}),
+        "mlp_forward": frozenset({"Value.relu"}),
+    }
+    for cid, item in (("layer_forward", layer), ("mlp_forward", mlp)):
+        if passes_with_relu_alone:
+            assert final[cid] == Decision("excused", excused_by=(relu,))
+        else:
+            assert final[cid].kind == "charged" and final[cid].pointer.item == item
+    assert final["relu_backward"] == settled["relu_backward"]

@@ -24,7 +24,14 @@ from pathlib import Path
 from grader import syntax
 from grader.exercise import Check, Exercise
 from grader.fairness.contract import ITEMS, graft_covers_integration, graft_covers_step
-from grader.fairness.decide import Decision, charged_items, decide, graft_is_allowed, grafted
+from grader.fairness.decide import (
+    Decision,
+    charged_items,
+    decide,
+    graft_for,
+    graft_is_allowed,
+    grafted,
+)
 from grader.fairness.evidence import Evidence, Fault, gather
 from grader.judge import judge
 from grader.rubric import Rubric
@@ -97,6 +104,69 @@ def settle(
                 settled[cid] = charged(decisions[cid], evidence[cid], found, charged_now)
     for cid in pending:  # still a candidate after the last round
         settled[cid] = charged(decisions[cid], evidence[cid], shown=charged_now)
+    return _without_stale_excuses(
+        settled, decisions, evidence, checks, exercise, rubric, run_checks, expected, missing
+    )
+
+
+def _standing(
+    settled: Mapping[str, Decision], evidence: Mapping[str, Evidence], rubric: Rubric
+) -> set[str]:
+    """The items charged in the end: those of checks whose decision is "charged"."""
+    owners = {item: cid for item, (_, cid) in rubric.owners().items()}
+    found = set()
+    for cid, decision in settled.items():
+        if decision.kind != "charged":
+            continue
+        found |= {f.item for f in evidence[cid].faults if owners.get(f.item) == cid}
+        if decision.pointer is not None and owners.get(decision.pointer.item) == cid:
+            found.add(decision.pointer.item)
+    return found
+
+
+def _without_stale_excuses(
+    settled: dict[str, Decision],
+    decisions: Mapping[str, Decision],
+    evidence: Mapping[str, Evidence],
+    checks: Mapping[str, Check],
+    exercise: Exercise,
+    rubric: Rubric,
+    run_checks: RunChecks,
+    expected: Expected,
+    missing: set[str],
+) -> dict[str, Decision]:
+    """An excuse must rest on charges that stand. A check excused by an item whose owner
+    was itself excused in the end (a Layer excused by the MLP's fault, the MLP by the
+    Layer's, both by the ReLU's) runs once more with only the standing items' methods
+    grafted: it passes, excused by those; it fails, or nothing stands, charged."""
+    standing = _standing(settled, evidence, rubric)
+    stale = {
+        cid: frozenset(i for i in d.excused_by if i in standing)
+        for cid, d in settled.items()
+        if d.kind == "excused" and not set(d.excused_by) <= standing
+    }
+    grafts: dict[str, frozenset[str]] = {}
+    for cid, keep in stale.items():
+        mine = {item for item, (_, owner) in rubric.owners().items() if owner == cid}
+        graft = with_dependencies(graft_for(set(keep), mine))
+        if keep and graft_is_allowed(graft, cid, rubric):
+            grafts[cid] = graft
+        else:
+            settled[cid] = charged(decisions[cid], evidence[cid], shown=standing)
+    if not grafts:
+        return settled
+    again = _rerun(grafts, checks, exercise, run_checks, expected)
+    found_all = _decide_round(grafts, again, checks, rubric, set(standing))
+    for cid, graft in grafts.items():
+        found = found_all[cid]
+        owned = tuple(rubric.entry(checks[cid].step, cid).owns)
+        covered = graft_covers_integration(owned, graft, missing) or graft_covers_step(
+            checks[cid].step, owned, graft, missing
+        )
+        if found.kind in ("passed", "excused") and not covered:
+            settled[cid] = Decision("excused", excused_by=tuple(sorted(stale[cid])))
+        else:
+            settled[cid] = charged(decisions[cid], evidence[cid], found, standing)
     return settled
 
 
