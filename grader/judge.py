@@ -95,6 +95,10 @@ def _error_verdict(error: dict[str, Any], details: dict[str, Any]) -> Verdict:
     }
     if type(error.get("cause")) is dict:
         details["error"]["cause"] = error["cause"]
+    if error.get("when") == "setup":
+        # Raised while the check's classes were being loaded: no input reached the
+        # student's code, so none is shown.
+        details.pop("inputs", None)
     missing = error.get("not_implemented")
     if type(missing) is str:
         return Verdict("error", f"{missing} is not implemented yet", missing, details)

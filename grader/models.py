@@ -163,21 +163,31 @@ class Diagnosis:
     """The one cause behind what went wrong, as facts the host checked and one sentence.
 
     ``kind`` is ``missing_package`` (the code imports a package the grader does not
-    provide; ``package`` names it) or ``long_running`` (top-level code ran past the
-    import limit, or stopped the test process, and was left out). ``file`` is the
-    notebook or script, ``cell`` (notebooks) and ``line`` where it happened, when known.
-    ``message`` is written by the host from those facts alone.
+    provide; ``package`` names it), ``long_running`` (top-level code ran past the
+    import limit, or stopped the test process, and was left out), ``syntax_error`` (a
+    file holding the exercise's classes does not parse), ``missing_class`` (checks could
+    not run because classes they need are not defined yet) or ``one_method`` (most failed
+    checks point at one method, ``method``). ``file`` is the notebook, script or module,
+    ``cell`` (notebooks) and ``line`` where it happened, when known. ``message`` is
+    written by the host from those facts alone.
     """
 
-    kind: Literal["missing_package", "long_running"]
+    kind: Literal["missing_package", "long_running", "syntax_error", "missing_class", "one_method"]
     message: str
     package: str | None = None
     file: str | None = None
     cell: int | None = None
     line: int | None = None
+    method: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        facts = {"package": self.package, "file": self.file, "cell": self.cell, "line": self.line}
+        facts = {
+            "package": self.package,
+            "file": self.file,
+            "cell": self.cell,
+            "line": self.line,
+            "method": self.method,
+        }
         return {
             "kind": self.kind,
             "message": self.message,
@@ -306,6 +316,7 @@ def _diagnosis_from_json(data: dict[str, Any] | None) -> Diagnosis | None:
         file=data.get("file"),
         cell=data.get("cell"),
         line=data.get("line"),
+        method=data.get("method"),
     )
 
 

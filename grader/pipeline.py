@@ -20,10 +20,12 @@ from typing import Any
 from grader import __version__
 from grader.errors import SubmissionRejected
 from grader.exercise import STEPS, Check, Exercise
+from grader.fairness.diagnosis import diagnose
 from grader.fairness.verdicts import Judged, judge_all
 from grader.intake import prepare_submission
 from grader.intake.explain import CheckError, diagnosis_sentence, explain_toplevel
 from grader.intake.layout import imported_names
+from grader.intake.model import CLASS_NAMES
 from grader.models import GradeResult, StepResult, fit_details
 from grader.rubric import Rubric
 from grader.runner import Runner
@@ -125,14 +127,21 @@ def grade_submission(
     )
     steps, cut = fit_details(steps)
     cut += sum(run.cut_bytes for run in runs.values())
-    diagnosis = explained.diagnosis
+    absent = {
+        c.id: [name for name in c.fixtures if name in CLASS_NAMES and name not in classes]
+        for c in checks
+    }
+    diagnosis = diagnose(explained.diagnosis, steps, manifest.unparsable, absent)
+    notes = tuple(manifest.notes)
+    if diagnosis is not None and diagnosis.kind == "syntax_error":  # said once, there
+        notes = tuple(n for n in notes if not n.startswith(f"{diagnosis.file} does not parse"))
     return GradeResult(
         status="graded",
         message=summary_message(steps)
         + (f"; {diagnosis_sentence(diagnosis)}" if diagnosis else ""),
         steps=steps,
         duration=time.monotonic() - clock,
-        notes=tuple(manifest.notes) + explained.notes + _cut_note(cut),
+        notes=notes + explained.notes + _cut_note(cut),
         staff_notes=_staff_notes(runner.suspicions, runs),
         shape=manifest.shape,
         diagnosis=diagnosis,

@@ -61,7 +61,10 @@ def test_syntax_error_is_graded_with_the_line(tmp_path: Path) -> None:
     first = next(iter(checks(result).values()))
     assert first.status == "error"
     assert "SyntaxError" in first.feedback
-    assert any("value.py does not parse (line" in note for note in result.notes)
+    # Said once, as the diagnosis (not again as a note), with the line.
+    assert result.diagnosis is not None and result.diagnosis.kind == "syntax_error"
+    assert "value.py does not parse (line" in result.diagnosis.message
+    assert not any("does not parse" in note for note in result.notes)
 
 
 def test_non_utf8_source(tmp_path: Path) -> None:

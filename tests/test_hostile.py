@@ -45,7 +45,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 def test_endless_loop_at_import(
     docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path
 ) -> None:
-    settings = tight()
+    settings = tight(import_seconds=2.0, check_seconds=2.0)
     graded = grade_alongside(docker_sandbox, hostile(tmp_path, "while True:\n    pass\n"), settings)
     budget = settings.time
     # Two modules hang on import (micrograd.value, and micrograd.mlp, which imports it):
@@ -125,15 +125,17 @@ def test_fork_bomb(docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_p
     attack = """
     import os
 
-    def _relu(self):
+    def _tanh(self):
         while True:
             os.fork()
-    Value.relu = _relu
+    Value.tanh = _tanh
     """
+    # On tanh, which few checks call: each call is contained the same way, and every
+    # check that calls it costs the process once more.
     settings = tight(check_seconds=3.0)
     graded = grade_alongside(docker_sandbox, hostile(tmp_path, attack), settings)
     assert graded.seconds <= settings.time.total_seconds + GRACE
-    used, _unknown = checks_calling("relu")
+    used, _unknown = checks_calling("tanh")
     # Everything graded before the first call to relu survives; relu itself never passes.
     order = list(graded.checks)
     first = min(used, key=order.index)

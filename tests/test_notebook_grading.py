@@ -70,12 +70,19 @@ def test_a_training_loop_that_never_ends_costs_only_itself(tmp_path: Path) -> No
         10,
     )
     assert result.diagnosis.file == "hw.ipynb"
-    assert result.message == (
-        f"{CHECKS} of {CHECKS} checks passed; cell 16, line 10 ran longer than the grader "
-        "allows for top-level code (2 s), so the grader left it out, with the top-level "
-        "code after it that defines nothing your classes need, and graded your classes "
-        "without them"
+    # The loop prints a line per epoch and never ends: depending on how fast the machine
+    # is at the moment, the sandbox's output cap or the time limit stops it first (seen
+    # both ways). Either way it is left out, said once.
+    ran = (
+        "ran longer than the grader allows for top-level code (2 s)",
+        "stopped the grader's test process",
     )
+    assert result.message in {
+        f"{CHECKS} of {CHECKS} checks passed; cell 16, line 10 {why}, so the grader left it "
+        "out, with the top-level code after it that defines nothing your classes need, and "
+        "graded your classes without them"
+        for why in ran
+    }, result.message
     # The cell after the loop defines nothing the classes need: it was left out, unnoted.
     assert not any("google.colab" in note for note in result.notes)
 

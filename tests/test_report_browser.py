@@ -87,6 +87,12 @@ def test_total_score_is_visible(open_page: Any, reports: dict[str, Path]) -> Non
     assert total.is_visible()
     assert "97 / 100 points" in total.inner_text()  # the product's gradient, charged once
     assert seen.page.locator("svg.bar").count() == 5
+    # The one cause, said once at the top, above the steps.
+    diagnosis = seen.page.locator(".diagnosis")
+    assert diagnosis.is_visible()
+    assert "one method: Value.__mul__ (backward)" in diagnosis.inner_text()
+    box, steps = diagnosis.bounding_box(), seen.page.locator("ol.steps").bounding_box()
+    assert box is not None and steps is not None and box["y"] < steps["y"]
 
 
 def test_graph_and_loss_chart_are_drawn_at_a_real_size(

@@ -76,6 +76,10 @@ def _failures(result: GradeResult) -> None:
         _say(f"  {_text(result.diagnosis.message)}", fg="yellow")
     graded = [(s.step, c) for s in result.steps if s.graded for c in s.checks]
     failed = [(step, c) for step, c in graded if c.status != "passed"]
+    if result.diagnosis is not None and result.diagnosis.kind == "syntax_error":
+        # Every failure repeats Python's complaint: once is enough.
+        _say(f"  ({len(failed)} failed check{'s' * (len(failed) > 1)}: see the report)")
+        return
     groups: dict[str, list[tuple[int, CheckResult]]] = {}
     for step, check in failed:
         groups.setdefault(check.blame or "", []).append((step, check))

@@ -42,6 +42,8 @@ class Scan:
 
     classes: tuple[str, ...]
     problem: str | None = None
+    # When the file does not parse: the line (if Python says) and Python's message.
+    syntax: tuple[int | None, str] | None = None
 
 
 def decode_source(data: bytes) -> tuple[str | None, str | None]:
@@ -88,7 +90,11 @@ def scan_text(text: str, label: str) -> Scan:
         tree = syntax.parse(text, label)
     except SyntaxError as error:
         where = f"line {error.lineno}: " if error.lineno else ""
-        return Scan(_regex_classes(text), f"{label} does not parse ({where}{error.msg})")
+        return Scan(
+            _regex_classes(text),
+            f"{label} does not parse ({where}{error.msg})",
+            (error.lineno, str(error.msg)),
+        )
     except (ValueError, RecursionError, MemoryError) as error:
         return Scan(_regex_classes(text), f"{label} does not parse ({error})")
     found = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}

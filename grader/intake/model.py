@@ -99,6 +99,8 @@ class Manifest:
     notes: tuple[str, ...]
     # The generated modules that run top-level code statement by statement, by module name.
     toplevel: Mapping[str, TopLevel] = field(default_factory=lambda: MappingProxyType({}))
+    # Files holding the exercise's classes that do not parse: (file, line or None, message).
+    unparsable: tuple[tuple[str, int | None, str], ...] = ()
 
 
 @dataclass(frozen=True)

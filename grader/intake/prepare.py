@@ -141,6 +141,11 @@ def plan_sources(gathered: Gathered) -> Plan | None:
     if "Value" not in chosen:
         return None
     problems = [scans[path].problem for path in sorted(set(chosen.values()))]
+    unparsable = tuple(
+        (str(path), *syntax)
+        for path in sorted(set(chosen.values()))
+        if (syntax := scans[path].syntax) is not None
+    )
     files, chosen, rename_notes = make_importable(files, chosen)
     files, init_notes = add_init_files(files, chosen.values())
     ignored = [f"ignored {list_paths(tuple(gathered.notebooks))}: the .py sources define Value"]
@@ -158,5 +163,7 @@ def plan_sources(gathered: Gathered) -> Plan | None:
     toplevel: dict[str, TopLevel] = {}
     if shape == "single_file":
         files, classes, toplevel = wrap_script(files, chosen["Value"], classes)
-    manifest = Manifest(MappingProxyType(classes), shape, tuple(notes), MappingProxyType(toplevel))
+    manifest = Manifest(
+        MappingProxyType(classes), shape, tuple(notes), MappingProxyType(toplevel), unparsable
+    )
     return Plan(files, manifest)
