@@ -22,10 +22,12 @@ SEED = 99  # tests/test_examples.py knows exactly what the __mul__ bug loses at 
 HOSTILE = "<script>alert(1)<!--"
 HOSTILE_ID = f"{HOSTILE}_112"
 # Small budgets keep the hanging import short; the checks themselves take well under 1 s.
+# The import allowance is not tighter than 3 s: with both cores busy (the tests run beside
+# each other), a notebook's first statement was once seen to take over 1 s and be left out.
 QUICK_SETTINGS = """\
 [time]
 check_seconds = 4.0
-import_seconds = 1.0
+import_seconds = 3.0
 startup_seconds = 15.0
 step_seconds = 30.0
 total_seconds = 20.0

@@ -242,7 +242,7 @@ def gated_class(classroom: dict[str, Path], tmp_path: Path) -> dict[str, Path]:
     )
     settings = tmp_path / "settings.toml"
     settings.write_text(
-        QUICK_SETTINGS.replace("import_seconds = 1.0", "import_seconds = 200.0").replace(
+        QUICK_SETTINGS.replace("import_seconds = 3.0", "import_seconds = 200.0").replace(
             "total_seconds = 20.0", "total_seconds = 240.0"
         )
     )

@@ -43,8 +43,9 @@ def diagnose(
     failed = [c for s in steps if s.graded for c in s.checks if c.status != "passed"]
     if not failed:
         return None
-    if unparsable:
-        return _syntax_error(*unparsable[0], failed=len(failed))
+    unable = sum(c.status == "error" for c in failed)  # raised, e.g. on importing
+    if unparsable and unable:
+        return _syntax_error(*unparsable[0], failed=unable)
     return _missing_classes(failed, absent or {}) or _one_method(failed)
 
 
@@ -72,9 +73,9 @@ def _syntax_error(file: str, line: int | None, message: str, *, failed: int) -> 
     where = f"line {line}: " if line is not None else ""
     return Diagnosis(
         "syntax_error",
-        f"{file} does not parse ({where}{message}), so Python cannot import it: the "
-        f"{failed} check{'s' * (failed > 1)} that failed could not run the code in it. "
-        "Fix that line first.",
+        f"{file} does not parse ({where}{message}), so Python cannot import it: "
+        f"{'the one check' if failed == 1 else f'the {failed} checks'} that needed it "
+        "could not run. Fix that line first.",
         file=file,
         line=line,
     )
