@@ -127,9 +127,12 @@ def _graftable(
 
 def graft_for(items: set[str], mine: set[str]) -> frozenset[str]:
     """The grafts that replace ``items`` for a check owning ``mine``: the whole method
-    (``Value.__mul__``) when the check owns none of its items, else only its forward value
+    (``Value.__mul__``) when the check owns none of its items, else, when the items are
+    forward values and the check owns only the backward: the forward value alone
     (``Value.__mul__:forward``: the student's method runs, its node's value is set right)
-    when the items are forward values and the check owns its backward."""
+    for an operator that builds its own node, and the whole definition for a derived one
+    (``a - b`` as ``a + (-b)``: its backward is its definition's, so a wrong definition,
+    charged where its values are judged, is wrong in both)."""
     owned_methods = {ITEMS[item].method for item in mine if item in ITEMS}
     graft: set[str] = set()
     for item in items:
@@ -139,15 +142,19 @@ def graft_for(items: set[str], mine: set[str]) -> frozenset[str]:
         if method not in owned_methods:
             graft.add(method)
         elif ITEMS[item].phase == "forward" and _forward_owned_elsewhere(method, mine):
-            graft.add(f"{method}:forward")
+            graft.add(method if derived(method) else f"{method}:forward")
     return frozenset(graft)
 
 
+def derived(method: str) -> bool:
+    """An operator built from others: it has a backward item but no node (label) of its own."""
+    return f"{method}:backward" in ITEMS and f"{method}:label" not in ITEMS
+
+
 def _forward_owned_elsewhere(method: str, mine: set[str]) -> bool:
-    """An operator that builds its own node (it has a label), whose forward items the
-    check does not own. A derived operator (``a - b`` as ``a + (-b)``) has none: its
-    backward is its definition's, so a wrong definition is wrong in both."""
-    return f"{method}:label" in ITEMS and not any(
+    """An operator (building its own node, or derived) whose forward items the check does
+    not own."""
+    return (f"{method}:label" in ITEMS or derived(method)) and not any(
         ITEMS[item].method == method and ITEMS[item].phase == "forward" for item in mine
     )
 
@@ -206,11 +213,15 @@ def _lowest(faults: list[Fault], shown: set[str] | None = None) -> Fault | None:
 def graft_is_allowed(graft: frozenset[str], check: str, rubric: Rubric) -> bool:
     """A counterfactual run never grafts a method that holds an item ``check`` owns (it
     would replace the very code the check judges), nor fixes the forward value of one whose
-    forward the check owns."""
+    forward the check owns. The one exception is a derived operator whose forward another
+    check owns: its backward is its definition's (``graft_for``)."""
     mine = {item for item, (_, owner) in rubric.owners().items() if owner == check}
     owned = {ITEMS[item].method for item in mine if item in ITEMS}
     for entry in graft:
         method, _, part = entry.partition(":")
-        if method in owned and (part != "forward" or not _forward_owned_elsewhere(method, mine)):
+        if method not in owned:
+            continue
+        expected = "" if derived(method) else "forward"
+        if part != expected or not _forward_owned_elsewhere(method, mine):
             return False
     return bool(graft)
