@@ -9,10 +9,11 @@ Causes, first found wins:
   needs those classes could run, whatever else is right;
 - classes the submission does not define yet (a step not started);
 - one method that most failed checks point at ("where to look", decided by fair grading),
-  with what happened there when it never returned or crashed the test process.
+  saying so when it did not finish within the time limit.
 
-Each sentence is written here, from facts the host checked; none of it is the submission's
-text but a file name and Python's own parser message.
+Each sentence is written here, from facts the host checked; of the submission it quotes
+only a file name and Python's parser message about that file (the terminal, log lines and
+CSV cells make such text inert, as they do all text from a submission).
 """
 
 from __future__ import annotations
