@@ -261,8 +261,7 @@ class Runner:
         if any(cut[:3] == statement for cut in self.cut):
             return False  # left out already: this is something else
         self.cut.append((*statement, why))
-        run.state, run.message, run.duration = "not_run", "", 0.0
-        run.observations, run.kept_bytes = [], 0  # it starts again from nothing
+        run.restart()
         attempt.current, attempt.progress, attempt.loading = None, True, None
         return True
 

@@ -48,6 +48,7 @@ class CheckRun:
     check: Check
     state: RunState = "not_run"
     observations: list[dict[str, Any]] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)  # of the observations sent (kept or cut)
     end: dict[str, Any] | None = None
     message: str = ""
     duration: float = 0.0
@@ -72,15 +73,22 @@ class CheckRun:
     def keep(self, record: dict[str, Any], size: int, budget: KeepBudget) -> None:
         """Keep an observation of ``size`` bytes if this check and the submission have room."""
         name = record["name"]
-        if any(kept["name"] == name for kept in self.observations):
+        if name in self.names:
             # The harness sends each name once per check: this one was written past it.
-            self.suspect(f"two records named {str(name)[:80]!r} arrived; the second was ignored")
+            self.suspect(f"two records named {name[:80]!r} arrived; the second was ignored")
             return
+        self.names.add(name)
         if self.kept_bytes + size > KEEP_CHECK_BYTES or not budget.take(size):
             self.cut_bytes += size
             return
         self.kept_bytes += size
         self.observations.append(record)
+
+    def restart(self) -> None:
+        """The check runs again from nothing (its statement was left out): forget what it
+        sent."""
+        self.state, self.message, self.duration = "not_run", "", 0.0
+        self.observations, self.names, self.kept_bytes = [], set(), 0
 
     def finish(self, record: dict[str, Any]) -> None:
         """The ``end`` record, with its output, message and frames cut to what is kept."""

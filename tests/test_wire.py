@@ -420,3 +420,20 @@ def test_fuzz_random_json_structures():
         value = _mutated_valid(rng) if rng.random() < 0.6 else _random_json(rng)
         outcomes[_outcome(json.dumps(value).encode())] += 1
     assert outcomes["ok"] > 100 and outcomes["bad"] > 100  # both paths were exercised
+
+
+def test_a_second_record_of_one_name_in_a_check_is_ignored_and_noted() -> None:
+    # The harness sends each observation name once per check; a second one was written
+    # past it (straight onto the channel), so the first stands and staff are told.
+    from grader.exercise import load_exercise
+    from grader.wire import CheckRun, KeepBudget
+
+    run, budget = CheckRun(load_exercise().checks[0]), KeepBudget()
+    first = {"kind": "obs", "check": run.check.id, "role": "value", "name": "x", "value": 1}
+    run.keep(first, 60, budget)
+    run.keep(dict(first, value=2), 60, budget)
+    assert [o["value"] for o in run.observations] == [1]
+    assert run.tampering == ["two records named 'x' arrived; the second was ignored"]
+    run.restart()  # the check runs again from nothing: the name may come again
+    run.keep(dict(first, value=3), 60, budget)
+    assert [o["value"] for o in run.observations] == [3]

@@ -64,6 +64,23 @@ def settle(
     charged_now = charged_items(evidence, rubric, graded)
     # Methods a stub of which raised: not implemented yet (a step not started).
     missing = _missing(evidence.values())
+
+    def run_round(grafts: dict[str, frozenset[str]], charged: set[str]) -> dict[str, Decision]:
+        """One sandbox run for every candidate, each with its own graft, decided."""
+        again = _rerun(grafts, checks, exercise, run_checks, expected)
+        missing.update(_missing(found for found, _ in again.values()))  # stubs met only there
+        return _decide_round(grafts, again, checks, rubric, charged)
+
+    def shown_right(cid: str, graft: frozenset[str], found: Decision) -> bool:
+        """It passed with ``graft``, and still judged some of the student's own work: not
+        every part it combines, nor every other method of its step, replaced while none of
+        them was written (a step not started, placeholders)."""
+        owned = tuple(rubric.entry(checks[cid].step, cid).owns)
+        covered = graft_covers_integration(owned, graft, missing) or graft_covers_step(
+            checks[cid].step, owned, graft, missing
+        )
+        return found.kind in ("passed", "excused") and not covered
+
     pending = {
         cid: with_dependencies(d.graft) for cid, d in decisions.items() if d.kind == "candidate"
     }
@@ -78,22 +95,10 @@ def settle(
         pending = {}
         if not allowed:
             break
-        # One run for every candidate of this round, each with its own graft.
-        again = _rerun(allowed, checks, exercise, run_checks, expected)
-        missing |= _missing(found for found, _ in again.values())  # stubs met only there
-        found_all = _decide_round(allowed, again, checks, rubric, charged_now)
+        found_all = run_round(allowed, charged_now)
         for cid, graft in allowed.items():
             found = found_all[cid]
-            owned = tuple(rubric.entry(checks[cid].step, cid).owns)
-            covered = graft_covers_integration(owned, graft, missing) or graft_covers_step(
-                checks[cid].step, owned, graft, missing
-            )
-            if found.kind in ("passed", "excused") and covered:
-                # It passed with every part it combines, or every other method of its step,
-                # replaced: it judged nothing of the student's, so it is not excused (a step
-                # not started, placeholders).
-                settled[cid] = charged(decisions[cid], evidence[cid], shown=charged_now)
-            elif found.kind in ("passed", "excused"):
+            if shown_right(cid, graft, found):
                 settled[cid] = Decision(
                     "excused", excused_by=tuple(sorted(explained[cid] | set(found.excused_by)))
                 )
@@ -105,41 +110,45 @@ def settle(
     for cid in pending:  # still a candidate after the last round
         settled[cid] = charged(decisions[cid], evidence[cid], shown=charged_now)
     return _without_stale_excuses(
-        settled, decisions, evidence, checks, exercise, rubric, run_checks, expected, missing
+        settled,
+        decisions,
+        evidence,
+        _standing(settled, evidence, rubric),
+        rubric,
+        run_round,
+        shown_right,
     )
 
 
 def _standing(
     settled: Mapping[str, Decision], evidence: Mapping[str, Evidence], rubric: Rubric
 ) -> set[str]:
-    """The items charged in the end: those of checks whose decision is "charged"."""
+    """The items charged in the end: those of the checks whose decision is "charged"
+    (found in the main run, or pinned by the counterfactual run that charged them)."""
+    final = {cid for cid, d in settled.items() if d.kind == "charged"}
     owners = {item: cid for item, (_, cid) in rubric.owners().items()}
-    found = set()
-    for cid, decision in settled.items():
-        if decision.kind != "charged":
-            continue
-        found |= {f.item for f in evidence[cid].faults if owners.get(f.item) == cid}
-        if decision.pointer is not None and owners.get(decision.pointer.item) == cid:
-            found.add(decision.pointer.item)
-    return found
+    pinned = {
+        d.pointer.item
+        for cid, d in settled.items()
+        if cid in final and d.pointer is not None and owners.get(d.pointer.item) == cid
+    }
+    return charged_items({cid: evidence[cid] for cid in final}, rubric, set(settled)) | pinned
 
 
 def _without_stale_excuses(
     settled: dict[str, Decision],
     decisions: Mapping[str, Decision],
     evidence: Mapping[str, Evidence],
-    checks: Mapping[str, Check],
-    exercise: Exercise,
+    standing: set[str],
     rubric: Rubric,
-    run_checks: RunChecks,
-    expected: Expected,
-    missing: set[str],
+    run_round: Callable[[dict[str, frozenset[str]], set[str]], dict[str, Decision]],
+    shown_right: Callable[[str, frozenset[str], Decision], bool],
 ) -> dict[str, Decision]:
-    """An excuse must rest on charges that stand. A check excused by an item whose owner
-    was itself excused in the end (a Layer excused by the MLP's fault, the MLP by the
-    Layer's, both by the ReLU's) runs once more with only the standing items' methods
-    grafted: it passes, excused by those; it fails, or nothing stands, charged."""
-    standing = _standing(settled, evidence, rubric)
+    """An excuse must rest on charges that stand (``standing``: the items of the checks
+    charged in the end). A check excused by an item whose owner was itself excused in the
+    end (a Layer excused by the MLP's fault, the MLP by the Layer's, both by the ReLU's)
+    runs once more with only the standing items' methods grafted: it passes, excused by
+    those; it fails, or nothing stands, charged."""
     stale = {
         cid: frozenset(i for i in d.excused_by if i in standing)
         for cid, d in settled.items()
@@ -153,20 +162,14 @@ def _without_stale_excuses(
             grafts[cid] = graft
         else:
             settled[cid] = charged(decisions[cid], evidence[cid], shown=standing)
-    if not grafts:
-        return settled
-    again = _rerun(grafts, checks, exercise, run_checks, expected)
-    found_all = _decide_round(grafts, again, checks, rubric, set(standing))
+    found_all = run_round(grafts, set(standing)) if grafts else {}
     for cid, graft in grafts.items():
         found = found_all[cid]
-        owned = tuple(rubric.entry(checks[cid].step, cid).owns)
-        covered = graft_covers_integration(owned, graft, missing) or graft_covers_step(
-            checks[cid].step, owned, graft, missing
+        settled[cid] = (
+            Decision("excused", excused_by=tuple(sorted(stale[cid])))
+            if shown_right(cid, graft, found)
+            else charged(decisions[cid], evidence[cid], found, standing)
         )
-        if found.kind in ("passed", "excused") and not covered:
-            settled[cid] = Decision("excused", excused_by=tuple(sorted(stale[cid])))
-        else:
-            settled[cid] = charged(decisions[cid], evidence[cid], found, standing)
     return settled
 
 

@@ -142,11 +142,11 @@ def graft_for(items: set[str], mine: set[str]) -> frozenset[str]:
         if method not in owned_methods:
             graft.add(method)
         elif ITEMS[item].phase == "forward" and _forward_owned_elsewhere(method, mine):
-            graft.add(method if derived(method) else f"{method}:forward")
+            graft.add(method if _derived(method) else f"{method}:forward")
     return frozenset(graft)
 
 
-def derived(method: str) -> bool:
+def _derived(method: str) -> bool:
     """An operator built from others: it has a backward item but no node (label) of its own."""
     return f"{method}:backward" in ITEMS and f"{method}:label" not in ITEMS
 
@@ -154,7 +154,7 @@ def derived(method: str) -> bool:
 def _forward_owned_elsewhere(method: str, mine: set[str]) -> bool:
     """An operator (building its own node, or derived) whose forward items the check does
     not own."""
-    return (f"{method}:label" in ITEMS or derived(method)) and not any(
+    return (f"{method}:label" in ITEMS or _derived(method)) and not any(
         ITEMS[item].method == method and ITEMS[item].phase == "forward" for item in mine
     )
 
@@ -221,7 +221,7 @@ def graft_is_allowed(graft: frozenset[str], check: str, rubric: Rubric) -> bool:
         method, _, part = entry.partition(":")
         if method not in owned:
             continue
-        expected = "" if derived(method) else "forward"
+        expected = "" if _derived(method) else "forward"
         if part != expected or not _forward_owned_elsewhere(method, mine):
             return False
     return bool(graft)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from grader.intake.model import CLASS_NAMES
+from grader.intake.model import CLASS_NAMES, join_and
 from grader.models import CheckResult, Diagnosis, StepResult
 
 # The share of failed checks one method must explain to be *the* cause.
@@ -59,15 +59,11 @@ def _missing_classes(
     names = sorted({name for c in unable for name in absent[c.id]}, key=CLASS_NAMES.index)
     return Diagnosis(
         "missing_class",
-        f"{_and(names)} {'is' if len(names) == 1 else 'are'} not in your submission yet (no "
+        f"{join_and(names)} {'is' if len(names) == 1 else 'are'} not in your submission yet (no "
         f"class of that name was found): the {len(unable)} check"
         f"{'s' * (len(unable) > 1)} that need{'s' * (len(unable) == 1)} "
         f"{'it' if len(names) == 1 else 'them'} could not run.",
     )
-
-
-def _and(words: Sequence[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _syntax_error(file: str, line: int | None, message: str, *, failed: int) -> Diagnosis:

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from grader.harness.standins import DEFAULT as DEFAULT_STANDINS
-from grader.intake.model import Statement, TopLevel
+from grader.intake.model import Statement, TopLevel, join_and
 from grader.models import Diagnosis
 
 MAX_PLACES = 5
@@ -320,14 +320,10 @@ def _places(places: Sequence[Place]) -> str:
     said = []
     for (file, cell), lines in list(groups.items())[:MAX_PLACES]:
         where = f"cell {cell}" if cell else file
-        numbers = f"line{'s' if len(lines) > 1 else ''} {_and([str(n) for n in sorted(lines)])}"
+        numbers = f"line{'s' if len(lines) > 1 else ''} {join_and([str(n) for n in sorted(lines)])}"
         said.append((where, numbers))
     if len(said) == 1:
         return f"{said[0][0]}, {said[0][1]}"
     more = len(groups) - len(said)
     parts = [f"{where} ({numbers})" for where, numbers in said]
-    return _and(parts + ([f"{more} more"] if more else []))
-
-
-def _and(words: Sequence[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return join_and(parts + ([f"{more} more"] if more else []))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from grader import syntax
-from grader.intake.model import CLASS_NAMES, list_paths
+from grader.intake.model import CLASS_NAMES, join_and, list_paths
 
 _CLASS_LINE = re.compile(r"^class\s+(" + "|".join(CLASS_NAMES) + r")\b", re.MULTILINE)
 
@@ -128,7 +128,7 @@ def choose_modules(
         if len(candidates) > 1:
             ignored.setdefault((candidates[0], tuple(candidates[1:])), []).append(name)
     notes = [
-        f"{_join_names(names)} {'is' if len(names) == 1 else 'are'} defined in more than one "
+        f"{join_and(names)} {'is' if len(names) == 1 else 'are'} defined in more than one "
         f"file: graded {used}, ignored {list_paths(rest)}"
         for (used, rest), names in ignored.items()
     ]
@@ -138,9 +138,3 @@ def choose_modules(
 def _preference(name: str, path: PurePosixPath) -> tuple[bool, bool, int, str]:
     text = path.as_posix()
     return (text != _CANONICAL[name], text != _KARPATHY[name], len(path.parts), text)
-
-
-def _join_names(names: list[str]) -> str:
-    if len(names) == 1:
-        return names[0]
-    return ", ".join(names[:-1]) + " and " + names[-1]

@@ -7,7 +7,7 @@ shared or mutated between those stages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from types import MappingProxyType
@@ -134,6 +134,11 @@ def describe_bytes(count: int) -> str:
     if count >= 1024:
         return f"{count / 1024:.1f} KiB".replace(".0 ", " ")
     return f"{count} bytes"
+
+
+def join_and(words: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``: words joined for a sentence."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def list_paths(paths: list[PurePosixPath] | tuple[PurePosixPath, ...], limit: int = 8) -> str:
