@@ -48,7 +48,6 @@ class CheckRun:
     check: Check
     state: RunState = "not_run"
     observations: list[dict[str, Any]] = field(default_factory=list)
-    names: set[str] = field(default_factory=set)  # of the observations sent (kept or cut)
     end: dict[str, Any] | None = None
     message: str = ""
     duration: float = 0.0
@@ -65,6 +64,8 @@ class CheckRun:
     # _backward closure.
     stuck_in: str | None = None
     stuck_phase: str | None = None
+    # The names of the observations this check sent (kept or cut): each may come once.
+    names: set[str] = field(default_factory=set, init=False, repr=False)
 
     def suspect(self, what: str) -> None:
         if len(self.tampering) < 20 and what not in self.tampering:
