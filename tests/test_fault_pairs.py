@@ -79,3 +79,38 @@ def test_two_faults_cost_points_in_their_own_steps_with_their_own_pointers(
             if step.step in (first.step, second.step):
                 mutant = first if step.step == first.step else second
                 assert kinds[mutant.id] == "right", explained
+
+
+@pytest.mark.parametrize(
+    ("forward", "backward"),
+    [("tanh-forward-halved", "tanh-backward-one-minus-t"), ("tanh-no-child", "tanh-backward-x")],
+)
+def test_a_forward_fault_alone_costs_its_value_check_and_never_hides_a_backward_fault(
+    tmp_path: Path, forward: str, backward: str
+) -> None:
+    """tanh's backward closes over the forward's ``t``: the counterfactual run that judges
+    the backward with a correct forward sets that copy right too (and the node's child), so
+    the forward fault alone costs only the value check, and a backward fault beside it is
+    still charged, with its own pointer."""
+    exercise = load_exercise()
+
+    def graded(*ids: str) -> dict[str, tuple[str, str | None]]:
+        target = tmp_path / "+".join(ids)
+        shutil.copytree(REPO / FROZEN.sources["reference"], target)
+        for mutant in sorted((BY_ID[i] for i in ids), key=lambda m: -m.line):
+            apply_to(mutant, target)
+        result = grade_submission(
+            GradeRequest(target, seed=20261203),
+            exercise=exercise,
+            rubric=load_rubric(exercise),
+            sandbox=LocalSandbox(exercise),
+            settings=load_settings(),
+        )
+        return {c.id: (c.status, c.blame) for s in result.steps for c in s.checks}
+
+    alone = graded(forward)
+    assert alone["tanh_values"] == ("failed", "Value.tanh (forward)")
+    assert alone["tanh_backward"][0] == "passed", alone
+    both = graded(forward, backward)
+    assert both["tanh_values"] == ("failed", "Value.tanh (forward)")
+    assert both["tanh_backward"] == ("failed", "Value.tanh (backward)"), both

@@ -223,18 +223,51 @@ _FORWARD: dict[str, Callable[[Any, Any], Any]] = {
 
 
 def _forward_fixed(student: Any, name: str) -> Callable[..., Any]:
+    """The student's method, with the node it returns set right: its value, any copy of
+    that value its backward closed over (``t`` in ``(1 - t**2) * out.grad``), and, when it
+    keeps none, its children. Its backward is the student's, run on a correct forward."""
     forward = _FORWARD.get(name)
+    unary = name in ("tanh", "relu", "__neg__")
 
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
         out = student(self, *args, **kwargs)
         other = args[0] if args else None
         try:
+            held = out.data
             out.data = forward(self.data, getattr(other, "data", other))  # type: ignore[misc]
+            _closed_over(out, held, out.data)
+            _children_kept(out, (self,) if unary else (self, other))
         except Exception:  # noqa: BLE001 - left as the student's: the check says what differs
             pass
         return out
 
     return method
+
+
+def _closed_over(out: Any, held: Any, right: Any) -> None:
+    """Where the node's backward closed over the wrong forward value, the right one."""
+    if type(held) not in (int, float) or held == right:
+        return
+    for cell in getattr(getattr(out, "_backward", None), "__closure__", None) or ():
+        try:
+            content = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if type(content) in (int, float) and content == held:
+            cell.cell_contents = right
+
+
+def _children_kept(out: Any, operands: tuple[Any, ...]) -> None:
+    """A node that keeps no children gets its operands (when they are all nodes) as its
+    children, in the container its class uses (``prev``, or Karpathy's ``_prev``)."""
+    if not all(isinstance(operand, type(out)) for operand in operands):
+        return
+    for attribute in ("prev", "_prev"):
+        kept = getattr(out, attribute, None)
+        if isinstance(kept, (set, frozenset, tuple, list)):
+            if not kept:
+                setattr(out, attribute, type(kept)(operands))
+            return
 
 
 def _guarded(method: str, why: str) -> Callable[..., Any]:
