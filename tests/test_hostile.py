@@ -61,15 +61,29 @@ def test_endless_loop_at_import(
     assert all(c.status == "error" and "not tried again" in c.feedback for c in others)
 
 
+SPIN = """
+def _spin(self):
+    while True:
+        pass
+Value.backward = _spin
+"""
+# The loop a student writes: around calls that return at once, so a stack dumped at one
+# instant is most often inside an operator's _backward; the loop is backward()'s.
+AGAIN = """
+def _again(self):
+    order = self.topo_sort()
+    self.grad = 1
+    while True:
+        for node in reversed(order):
+            node._backward()
+Value.backward = _again
+"""
+
+
+@pytest.mark.parametrize("attack", [SPIN, AGAIN], ids=["spin", "around-operators"])
 def test_endless_loop_in_backward_costs_only_the_gradient_checks(
-    docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path
+    docker_sandbox: DockerSandbox, docker_clean_host: Path, tmp_path: Path, attack: str
 ) -> None:
-    attack = """
-    def _spin(self):
-        while True:
-            pass
-    Value.backward = _spin
-    """
     # Short checks and roomy steps, so that every gradient check gets its own timeout
     # and the checks after them in the same step still run. (The runner adds the import
     # allowance to the deadline of the first check of each restart: keep it short too.)

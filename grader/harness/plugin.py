@@ -35,6 +35,7 @@ from . import fixtures
 from .errorinfo import describe_exception
 from .fixtures import MLP, Context, Layer, Neuron, Value, observe, rng  # noqa: F401
 from .loader import Loader
+from .loopwatch import LoopWatch
 from .observe import Mode, Observer
 from .recorder import Emit, Fingerprint
 from .seeding import check_id
@@ -51,7 +52,8 @@ def configure(
     """Set up the run (before any student code): the job, the channel, the loader and the
     fingerprint of the harness's own modules, checked after every check. ``watch_fd``:
     where a check still running after ``job["watch"]`` seconds has its stack dumped, again
-    every ``watch`` seconds, until it ends (the host reads the last dump after a timeout)."""
+    every ``watch`` seconds, until it ends, and also where it loops (loopwatch.py); the host
+    reads the last dump after a timeout)."""
     loader = Loader(
         job["workspace"],
         job.get("classes", {}),
@@ -75,6 +77,8 @@ def configure(
         if watch_fd is not None and job.get("watch")
         else None,
     )
+    if _state["watch"]:
+        _state["loops"] = LoopWatch(*_state["watch"])
     fixtures.install(Context(Mode.RECORD, int(job["seed"]), loader, sink=emit))
     _state["fingerprint"] = Fingerprint(harness, {"emit": emit})
 
@@ -109,6 +113,7 @@ def pytest_runtest_logstart(nodeid: str, location: Any) -> None:
     if _state.get("watch"):
         fd, seconds = _state["watch"]
         faulthandler.dump_traceback_later(seconds, repeat=True, file=fd)
+        _state["loops"].start()
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -134,6 +139,7 @@ def pytest_json_runtest_stage(report: pytest.TestReport) -> Any:
 def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:
     if _state.get("watch"):
         faulthandler.cancel_dump_traceback_later()
+        _state["loops"].stop()
     stages = _stages.pop(nodeid, {})
     record: dict[str, Any] = {
         "kind": "end",
