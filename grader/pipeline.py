@@ -134,7 +134,7 @@ def grade_submission(
     diagnosis = diagnose(explained.diagnosis, steps, manifest.unparsable, absent)
     notes = tuple(manifest.notes)
     if diagnosis is not None and diagnosis.kind == "syntax_error":  # said once, there
-        notes = tuple(n for n in notes if not n.startswith(f"{diagnosis.file} does not parse"))
+        notes = tuple(n for n in notes if n != manifest.parse_notes.get(diagnosis.file or ""))
     return GradeResult(
         status="graded",
         message=summary_message(steps)

@@ -99,8 +99,10 @@ class Manifest:
     notes: tuple[str, ...]
     # The generated modules that run top-level code statement by statement, by module name.
     toplevel: Mapping[str, TopLevel] = field(default_factory=lambda: MappingProxyType({}))
-    # Files holding the exercise's classes that do not parse: (file, line or None, message).
+    # Files holding the exercise's classes that do not parse: (file, line or None, message),
+    # and the note about each among ``notes`` (dropped when the diagnosis says it instead).
     unparsable: tuple[tuple[str, int | None, str], ...] = ()
+    parse_notes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)

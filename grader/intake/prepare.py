@@ -146,6 +146,11 @@ def plan_sources(gathered: Gathered) -> Plan | None:
         for path in sorted(set(chosen.values()))
         if (syntax := scans[path].syntax) is not None
     )
+    parse_notes = {
+        str(path): scans[path].problem or ""
+        for path in sorted(set(chosen.values()))
+        if scans[path].syntax is not None
+    }
     files, chosen, rename_notes = make_importable(files, chosen)
     files, init_notes = add_init_files(files, chosen.values())
     ignored = [f"ignored {list_paths(tuple(gathered.notebooks))}: the .py sources define Value"]
@@ -164,6 +169,11 @@ def plan_sources(gathered: Gathered) -> Plan | None:
     if shape == "single_file":
         files, classes, toplevel = wrap_script(files, chosen["Value"], classes)
     manifest = Manifest(
-        MappingProxyType(classes), shape, tuple(notes), MappingProxyType(toplevel), unparsable
+        MappingProxyType(classes),
+        shape,
+        tuple(notes),
+        MappingProxyType(toplevel),
+        unparsable,
+        MappingProxyType(parse_notes),
     )
     return Plan(files, manifest)
