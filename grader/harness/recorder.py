@@ -75,6 +75,16 @@ class Fingerprint:
         self._seen = self._take(extra)
         self._extra = extra
         self.reported: set[str] = set()
+        # One name per object, where it was defined: a class that three harness modules
+        # import (``fixtures.Observer``, ``plugin.Observer``) is reported once, as
+        # ``observe.Observer``, whichever of those names was patched.
+        defined_in = {m.__name__: short for short, m in self._modules.items()}
+        self._home: dict[str, str] = {}
+        for short, module in self._modules.items():
+            for name, value in list(vars(module).items()):
+                home = defined_in.get(getattr(value, "__module__", None) or "")
+                if home and f"{short}.{name}" in self._seen:
+                    self._home[f"{short}.{name}"] = f"{home}.{value.__qualname__}"
 
     def _take(self, extra: dict[str, Any]) -> dict[str, Any]:
         seen: dict[str, Any] = {}
@@ -93,11 +103,13 @@ class Fingerprint:
         on the object itself, or an attribute pointing elsewhere is a change too.
         """
         now = self._take(self._extra)
-        found = [
-            name
-            for name in sorted(set(self._seen) | set(now))
-            if self._seen.get(name) != now.get(name)
-        ]
+        found = sorted(
+            {
+                self._home.get(name, name)
+                for name in set(self._seen) | set(now)
+                if self._seen.get(name) != now.get(name)
+            }
+        )
         for instance, cls, holds in instances:
             if type(instance) is not cls:
                 found.append(f"the {cls.__name__} object's class")
