@@ -95,6 +95,7 @@ def grade_submission(
         runner = Runner(sandbox, exercise, settings, hidden=hidden, stepwise=stepwise)
         classes = dict(manifest.classes)
         runs = runner.run(workspace, classes, checks, seed)
+        stuck = dict(runner.guard)  # the main run's: a counterfactual run's never shows
         imported = imported_names(path.read_bytes() for path in workspace.rglob("*.py"))
 
         def rerun(
@@ -131,7 +132,7 @@ def grade_submission(
         c.id: [name for name in c.fixtures if name in CLASS_NAMES and name not in classes]
         for c in checks
     }
-    diagnosis = diagnose(explained.diagnosis, steps, manifest.unparsable, absent)
+    diagnosis = diagnose(explained.diagnosis, steps, manifest.unparsable, absent, stuck)
     notes = tuple(manifest.notes)
     if diagnosis is not None and diagnosis.kind == "syntax_error":  # said once, there
         notes = tuple(n for n in notes if n != manifest.parse_notes.get(diagnosis.file or ""))

@@ -54,6 +54,19 @@ def test_two_methods_as_common_as_each_other_are_no_one_cause() -> None:
     assert diagnose(None, [_step(("a", "passed", None))]) is None
 
 
+def test_a_method_found_looping_says_where() -> None:
+    steps = [_step(("a", "error", "Value.backward"), ("b", "error", "Value.backward"))]
+    why = "was still running after 15 s in the check add_backward (micrograd/value.py, line 9)"
+    found = diagnose(None, steps, stuck={"Value.backward": why, "Value.__mul__:backward": "x"})
+    assert found is not None
+    assert found.message == (
+        f"Everything that failed points at one method: Value.backward; it {why}."
+    )
+    steps = [_step(("a", "error", "Value.__mul__ (backward)"))]
+    found = diagnose(None, steps, stuck={"Value.__mul__": "no", "Value.__mul__:backward": "yes"})
+    assert found is not None and found.message.endswith("Value.__mul__ (backward); it yes.")
+
+
 def test_a_method_that_never_returned_says_so() -> None:
     steps = [_step(("a", "timeout", "Value.backward"), ("b", "failed", "Value.backward"))]
     found = diagnose(None, steps)

@@ -9,7 +9,8 @@ Causes, first found wins:
   needs those classes could run, whatever else is right;
 - classes the submission does not define yet (a step not started);
 - one method that most failed checks point at ("where to look", decided by fair grading),
-  saying so when it did not finish within the time limit.
+  saying where it was when it did not finish within the time limit or crashed (the runner
+  located it from the sandbox's stack dump: fairness/location.py).
 
 Each sentence is written here, from facts the host checked; of the submission it quotes
 only a file name and Python's parser message about that file (the terminal, log lines and
@@ -33,12 +34,14 @@ def diagnose(
     steps: Sequence[StepResult],
     unparsable: Sequence[tuple[str, int | None, str]] = (),
     absent: Mapping[str, Sequence[str]] | None = None,
+    stuck: Mapping[str, str] | None = None,
 ) -> Diagnosis | None:
     """The one cause of what went wrong in ``steps``, or None when there is none to tell.
 
     ``unparsable``: files holding the exercise's classes that do not parse (file, line,
     Python's message); ``absent``: check id -> the classes it needs that the submission
-    does not define."""
+    does not define; ``stuck``: the methods found running past the limit or crashing
+    (``Value.backward``, ``Value.__mul__:backward``) -> what the runner says they did."""
     if found is not None:
         return found
     failed = [c for s in steps if s.graded for c in s.checks if c.status != "passed"]
@@ -47,7 +50,7 @@ def diagnose(
     unable = sum(c.status == "error" for c in failed)  # raised, e.g. on importing
     if unparsable and unable:
         return _syntax_error(*unparsable[0], failed=unable)
-    return _missing_classes(failed, absent or {}) or _one_method(failed)
+    return _missing_classes(failed, absent or {}) or _one_method(failed, stuck or {})
 
 
 def _missing_classes(
@@ -78,7 +81,7 @@ def _syntax_error(file: str, line: int | None, message: str, *, failed: int) -> 
     )
 
 
-def _one_method(failed: Sequence[CheckResult]) -> Diagnosis | None:
+def _one_method(failed: Sequence[CheckResult], stuck: Mapping[str, str]) -> Diagnosis | None:
     blames = Counter(c.blame for c in failed if c.blame)
     if not blames:
         return None
@@ -90,12 +93,15 @@ def _one_method(failed: Sequence[CheckResult]) -> Diagnosis | None:
         if count == len(failed)
         else f"{count} of the {len(failed)} failed checks point"
     )
-    how = _how(c for c in failed if c.blame == method)
+    how = _how(method, stuck, (c for c in failed if c.blame == method))
     return Diagnosis("one_method", f"{share} at one method: {method}{how}.", method=method)
 
 
-def _how(checks: Iterable[CheckResult]) -> str:
-    statuses = {c.status for c in checks}
-    if "timeout" in statuses:
+def _how(method: str, stuck: Mapping[str, str], checks: Iterable[CheckResult]) -> str:
+    name, _, phase = method.partition(" (")
+    did = stuck.get(name + (":backward" if phase == "backward)" else ""))
+    if did is not None:
+        return f"; it {did}"
+    if "timeout" in {c.status for c in checks}:
         return " (it did not finish within the time limit)"
     return ""
