@@ -1,6 +1,8 @@
 """Entry point inside the sandbox: ``python -I <harness>/mg_run.py``.
 
-Copied to the root of the harness bundle as ``mg_run.py``. It keeps the original stdout
+Copied to the root of the harness bundle as ``mg_run.py``. In the Docker sandbox it first
+unpacks the workspace the host sends on standard input (``unpack.py``; the job says so
+with its ``unpack`` limits), before anything else runs. It keeps the original stdout
 for the record stream and points file descriptor 1 at stderr, so nothing that prints
 outside pytest's capture can interleave with the records. Before any student code runs it
 configures the harness and then makes it unreachable by name (its folder leaves
@@ -34,7 +36,14 @@ def main() -> int:
     job = json.loads(os.environ.pop("MG_JOB"))
     sys.path.insert(0, here)
     import pytest
-    from mg_harness import plugin, recorder  # type: ignore[import-not-found]  # the bundle's name
+    from mg_harness import plugin, recorder, unpack  # type: ignore[import-not-found]
+
+    if "unpack" in job:
+        try:
+            unpack.receive(0, job["workspace"], *job["unpack"])
+        except (unpack.Refused, OSError) as exc:
+            print(f"micrograde: the workspace was refused: {exc}", file=sys.stderr, flush=True)
+            return int(unpack.REFUSED)
 
     emit = recorder.open_channel(record_fd)
     harness = [m for name, m in sys.modules.items() if name.startswith("mg_harness.")]
