@@ -3,9 +3,10 @@
 The host shares no folder with the container (the engine may run on another machine, or
 the grader in a container of its own): it writes the workspace as one frame on the
 container's standard input, an 8-byte big-endian length then an uncompressed tar
-(``grader.sandbox.workspace``). This runs before any student code, as the first thing the
-harness does (``entry.py``), or as ``mg_unpack.py`` in front of another command (the
-probes of ``micrograde sandbox check``, which it then ``exec``s).
+(``grader.sandbox.workspace``). This runs before any student code: in the harness
+(``entry.py``) once it has imported pytest and its own modules, or as ``mg_unpack.py`` in
+front of another command (the probes of ``micrograde sandbox check``, which it then
+``exec``s).
 
 The tar is trusted no more than a submission: it is read whole into memory (its length is
 checked first), every member must be a regular file or a folder with a plain relative

@@ -11,8 +11,8 @@ local backend.
 
 The host keeps the clock: the runner kills a run whose check overruns; ``finish`` then
 removes the container, whatever happened. The reaper removes what an interrupted grader
-leaves behind. Grading never builds or pulls an image: ``connect``
-fails with the command to run when the image for this harness is not there.
+leaves behind. Grading never builds or pulls an image: ``connect`` fails with the command
+to run when the image for this harness is not there.
 """
 
 from __future__ import annotations
