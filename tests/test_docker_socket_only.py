@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -58,7 +59,7 @@ def dependency_wheels() -> Path:
             [str(REPO / "scripts" / "download-wheels.sh"), str(WHEELS), *wanted],
             capture_output=True,
             text=True,
-            env={"PYTHON": sys.executable, "PATH": "/usr/bin:/bin"},
+            env={**os.environ, "PYTHON": sys.executable},  # pip's own settings too
             check=False,
         )
         assert fetched.returncode == 0, fetched.stderr[-2000:]
