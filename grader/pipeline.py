@@ -30,6 +30,7 @@ from grader.models import GradeResult, StepResult, fit_details
 from grader.rubric import Rubric
 from grader.runner import Runner
 from grader.sandbox.base import Sandbox
+from grader.sandbox.workspace import check_workspace
 from grader.scoring import not_graded, scored_check, step_result, summary_message
 from grader.settings import Settings
 from grader.trusted import Expectations, Prefetched, ReferenceExpectations, ReferenceRun
@@ -80,6 +81,7 @@ def grade_submission(
         workspace.mkdir()
         try:
             manifest = prepare_submission(request.source, workspace)
+            check_workspace(workspace, settings.limits)  # what any sandbox takes in
         except SubmissionRejected as rejected:
             return GradeResult(
                 status="rejected",

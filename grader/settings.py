@@ -27,6 +27,7 @@ class Limits:
     tmpfs_mb: int = 64
     nofile: int = 256
     output_mb: int = 8
+    workspace_mb: int = 24
 
 
 @dataclass(frozen=True)

@@ -268,6 +268,7 @@ HEAVY_FIRST = (
     "test_batch.py",
     "test_exercise_properties.py",
     "test_gradescope_container.py",
+    "test_docker_socket_only.py",
     "test_trust.py",
     "test_examples.py",
     "test_handout.py",

@@ -29,8 +29,7 @@ from grader.sandbox.base import EOF_MARK
 from grader.sandbox.docker import DockerExecution, DockerSandbox
 from grader.sandbox.hardening import PYTHON, Spec, new_run_id, this_process
 from grader.sandbox.image import expected_tag
-from grader.sandbox.probes import probe_static, reference_markers, wanted
-from grader.sandbox.reaper import run_directory
+from grader.sandbox.probes import probe_static, probe_workspace, reference_markers, wanted
 from grader.sandbox.select import open_sandbox
 from grader.settings import load_settings
 
@@ -58,9 +57,8 @@ def labelled(api: Any, pid: int) -> list[dict[str, Any]]:
 
 
 def sleeper(sandbox: DockerSandbox, seconds: float = 120) -> DockerExecution:
-    """A container of the production kind that does nothing but sleep."""
-    directory = run_directory()
-    (directory / "workspace").mkdir()
+    """A container of the production kind that does nothing but sleep (and reads nothing
+    of the workspace it is sent)."""
     settings = load_settings()
     spec = Spec(
         sandbox.image,
@@ -68,10 +66,10 @@ def sleeper(sandbox: DockerSandbox, seconds: float = 120) -> DockerExecution:
         {},
         settings.limits,
         settings.docker.user,
-        directory / "workspace",
         new_run_id(),
     )
-    return DockerExecution(sandbox.api, spec, this_process(), directory, seconds)
+    frame = probe_workspace(settings.limits)
+    return DockerExecution(sandbox.api, spec, this_process(), frame, seconds)
 
 
 # ------------------------------------------------------------------ grading end to end
@@ -311,14 +309,13 @@ def test_sandbox_clean_removes_what_a_killed_grader_left(
         process.kill()  # SIGKILL: no handler runs
         process.wait()
         assert [c["Id"] for c in labelled(docker_sandbox.api, process.pid)] == [container]
-        assert any(docker_clean_host.iterdir()), "the killed grader's run directory"
+        assert list(docker_clean_host.iterdir()) == []  # a run writes nothing on the host
         done = micrograde("sandbox", "clean", env={"TMPDIR": str(docker_clean_host)})
         assert done.returncode == 0, done.stderr
         assert f"removed container {container[:12]}" in done.stdout
         assert "left to graders still running" in done.stdout
         assert labelled(docker_sandbox.api, process.pid) == []
         assert len(labelled(docker_sandbox.api, os.getpid())) == 1
-        assert [p.name for p in docker_clean_host.iterdir()] == [mine._directory.name]
     finally:
         mine.kill()
         mine.finish()

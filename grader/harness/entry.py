@@ -1,11 +1,13 @@
 """Entry point inside the sandbox: ``python -I <harness>/mg_run.py``.
 
-Copied to the root of the harness bundle as ``mg_run.py``. It keeps the original stdout
-for the record stream and points file descriptor 1 at stderr, so nothing that prints
-outside pytest's capture can interleave with the records. Before any student code runs it
-configures the harness and then makes it unreachable by name (its folder leaves
-``sys.path``, its modules leave ``sys.modules``: importing ``mg_harness`` again gives a
-fresh copy that grading never uses). Then it runs pytest with a fixed configuration that
+Copied to the root of the harness bundle as ``mg_run.py``. In the Docker sandbox, once it
+has imported pytest and its own modules, it unpacks the workspace the host sends on
+standard input (``unpack.py``; the job says so with its ``unpack`` limits). It keeps the
+original stdout for the record stream and points file descriptor 1 at stderr, so nothing
+that prints outside pytest's capture can interleave with the records. Before any student
+code runs it configures the harness and then makes it unreachable by name (its folder
+leaves ``sys.path``, its modules leave ``sys.modules``: importing ``mg_harness`` again
+gives a fresh copy that grading never uses). Then it runs pytest with a fixed configuration that
 no file of the submission can change (``--noconftest``, our own ini file and rootdir, no
 plugin autoloading, no cache): first on the visible checks, from the public staged tests
 in the bundle; then, when the job has hidden checks, it asks the host for their code,
@@ -34,7 +36,14 @@ def main() -> int:
     job = json.loads(os.environ.pop("MG_JOB"))
     sys.path.insert(0, here)
     import pytest
-    from mg_harness import plugin, recorder  # type: ignore[import-not-found]  # the bundle's name
+    from mg_harness import plugin, recorder, unpack  # type: ignore[import-not-found]
+
+    if "unpack" in job:
+        try:
+            unpack.receive(0, job["workspace"], *job["unpack"])
+        except (unpack.Refused, OSError) as exc:
+            print(f"micrograde: the workspace was refused: {exc}", file=sys.stderr, flush=True)
+            return int(unpack.REFUSED)
 
     emit = recorder.open_channel(record_fd)
     harness = [m for name, m in sys.modules.items() if name.startswith("mg_harness.")]

@@ -1,6 +1,7 @@
 """The harness bundle: everything the sandbox needs besides the student's code.
 
     mg_run.py        entry point (grader/harness/entry.py)
+    mg_unpack.py     unpacks the workspace from stdin, then runs a command (unpack.py)
     mg_harness/      the relocatable harness package (grader/harness/*.py)
     steps/           the staged test files (tests/steps/test_step*.py), public checks only
     pytest.ini       a fixed configuration, so nothing in the submission can supply one
@@ -43,6 +44,7 @@ def bundle_files(exercise: Exercise) -> dict[str, bytes]:
     files = {
         "pytest.ini": PYTEST_INI.encode(),
         "mg_run.py": (HARNESS_DIR / "entry.py").read_bytes(),
+        "mg_unpack.py": (HARNESS_DIR / "unpack.py").read_bytes(),
     }
     for source in sorted(HARNESS_DIR.glob("*.py")):
         files[f"mg_harness/{source.name}"] = source.read_bytes()

@@ -1,25 +1,25 @@
 """The ``docker`` backend: one hardened, throw-away container per sandbox run.
 
 The harness and staged tests are baked into the image (read-only, at /harness); the
-submission is copied into a per-run directory that uid 10001 can read and bind-mounted
-read-only at /workspace; the container gets no network, capped memory (no swap), pids,
-CPU, files and scratch space (see ``grader.sandbox.hardening``). Records come back on
-the container's stdout through ``attach``, under the same byte cap as the local backend.
+submission goes in on the container's stdin, as a size-capped tar that the harness
+unpacks into a tmpfs at /workspace before any student code runs (``grader.sandbox.
+workspace``): no folder is shared with the engine, which may be remote or reached through
+its socket from another container. The container gets no network, capped memory (no
+swap), pids, CPU, files and scratch space (see ``grader.sandbox.hardening``). Records
+come back on the container's stdout through ``attach``, under the same byte cap as the
+local backend.
 
 The host keeps the clock: the runner kills a run whose check overruns; ``finish`` then
-removes the container and the run directory, whatever happened. The reaper removes what
-an interrupted grader leaves behind. Grading never builds or pulls an image: ``connect``
-fails with the command to run when the image for this harness is not there.
+removes the container, whatever happened. The reaper removes what an interrupted grader
+leaves behind. Grading never builds or pulls an image: ``connect`` fails with the command
+to run when the image for this harness is not there.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, ClassVar
 
 from grader.errors import SandboxError, SandboxUnavailableError
@@ -37,6 +37,7 @@ from grader.sandbox.hardening import (
     this_process,
 )
 from grader.sandbox.image import expected_tag
+from grader.sandbox.workspace import numeric_ids, unpack_limits, workspace_frame
 from grader.settings import Settings
 
 _MiB = 1 << 20
@@ -108,6 +109,7 @@ class DockerSandbox(Sandbox):
         """Check, once, that an engine answers and the right image is there."""
         from docker.errors import ImageNotFound
 
+        numeric_ids(settings.docker.user)  # the workspace's tmpfs is mounted for uid:gid
         client = connect_engine()
         packages = settings.sandbox.packages
         image = settings.docker.image or expected_tag(exercise, packages)
@@ -137,48 +139,31 @@ class DockerSandbox(Sandbox):
         return self._client.api
 
     def start(self, job: SandboxJob) -> DockerExecution:
-        directory = reaper.run_directory()
-        try:
-            _share_workspace(job.workspace, directory / "workspace")
-            spec = Spec(
-                self._image,
-                harness_command(job.wall_seconds),
-                harness_environment(json.dumps(dict(job.job, workspace=WORKSPACE))),
-                job.limits,
-                self._user,
-                directory / "workspace",
-                new_run_id(),
-            )
-        except BaseException:
-            shutil.rmtree(directory, ignore_errors=True)
-            raise
-        return DockerExecution(self._client.api, spec, self._owner, directory, job.wall_seconds)
+        frame = workspace_frame(job.workspace, job.limits)
+        unpack = list(unpack_limits(job.limits))
+        spec = Spec(
+            self._image,
+            harness_command(job.wall_seconds),
+            harness_environment(json.dumps(dict(job.job, workspace=WORKSPACE, unpack=unpack))),
+            job.limits,
+            self._user,
+            new_run_id(),
+        )
+        return DockerExecution(self._client.api, spec, self._owner, frame, job.wall_seconds)
 
     def close(self) -> None:
         self._client.close()
 
 
-def _share_workspace(source: Path, target: Path) -> None:
-    """Copy the workspace where uid 10001 can read it (the intake's directory is 0700)."""
-    shutil.copytree(source, target, symlinks=True)  # never follow a student's symlink
-    for root, _dirs, files in os.walk(target):
-        os.chmod(root, 0o755)
-        for name in files:
-            path = os.path.join(root, name)
-            if not os.path.islink(path):
-                os.chmod(path, 0o644)
-    os.chmod(target.parent, 0o755)
-
-
 class DockerExecution(Execution):
-    """One container: created, attached, started; then killed or finished, and removed."""
+    """One container: created, attached, started, given its workspace on stdin (``frame``,
+    from ``grader.sandbox.workspace``); then killed or finished, and removed."""
 
     def __init__(
-        self, api: Any, spec: Spec, owner: Owner, directory: Path, wall_seconds: float
+        self, api: Any, spec: Spec, owner: Owner, frame: bytes, wall_seconds: float
     ) -> None:
         super().__init__(LinePump(spec.limits.output_mb * _MiB))
         self._api = api
-        self._directory = directory
         self._lock = threading.Lock()
         self._killed = False
         self._finished = False
@@ -190,6 +175,7 @@ class DockerExecution(Execution):
         self._ended = False
         self._pump_thread: threading.Thread | None = None
         self._id = self._launch(spec, owner)
+        self.send(frame)
         # A backstop for the runner's own deadlines: no run outlives its wall limit.
         self._timer = threading.Timer(wall_seconds + 5.0, self.kill)
         self._timer.daemon = True
@@ -202,7 +188,7 @@ class DockerExecution(Execution):
         container = None
         try:
             container = create_container(self._api, spec, owner)
-            reaper.track(container, self._api, self._directory)
+            reaper.track(container, self._api, None)
             # Attach before start, so not a byte of output is missed.
             self._stream = self._api.attach(
                 container, stdout=True, stderr=True, stream=True, demux=True, logs=False
@@ -225,11 +211,9 @@ class DockerExecution(Execution):
 
     def _abandon(self, container: str | None) -> None:
         self._close_stream()
-        if container is None:
-            shutil.rmtree(self._directory, ignore_errors=True)
-            return
-        reaper.release(container)
-        reaper.remove(self._api, container, self._directory)
+        if container is not None:
+            reaper.release(container)
+            reaper.remove(self._api, container, None)
 
     def _split(self, stream: Any) -> Iterator[bytes]:
         """stdout chunks for the pump; stderr into a capped tail (and under a cap too)."""
@@ -277,7 +261,7 @@ class DockerExecution(Execution):
             pass  # it ended on its own meanwhile
 
     def finish(self) -> ExitStatus:
-        """Wait for the end, read how it went, then remove the container and directory.
+        """Wait for the end, read how it went, then remove the container.
 
         Called before the output ended, the runner has all it wants (the harness said
         "done") or gave up (an exception): the harness's teardown and exit status no
@@ -299,7 +283,7 @@ class DockerExecution(Execution):
             if self._pump_thread is not None:
                 self._pump_thread.join(timeout=5)
             reaper.release(self._id)
-            reaper.remove(self._api, self._id, self._directory)
+            reaper.remove(self._api, self._id, None)
         return ExitStatus(
             code=code,
             oom_killed=oom,

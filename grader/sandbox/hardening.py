@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.sandbox.workspace import unpack_limits, workspace_tmpfs
 from grader.settings import Limits
 
 WORKSPACE = "/workspace"
@@ -71,13 +72,20 @@ class Spec:
     environment: dict[str, str]
     limits: Limits
     user: str
-    workspace: Path | None = None  # host directory mounted read-only at /workspace
     run: str = ""
 
 
 def harness_command(wall_seconds: float) -> list[str]:
     backstop = int(wall_seconds) + BACKSTOP_GRACE
     return ["timeout", "-s", "KILL", str(backstop), PYTHON, "-I", "-B", "-u", "/harness/mg_run.py"]
+
+
+def unpack_first(limits: Limits, command: list[str]) -> list[str]:
+    """``command`` behind the unpacker, for a command other than the harness (which
+    unpacks the workspace itself): the probes of ``micrograde sandbox check``."""
+    max_bytes, max_entries = unpack_limits(limits)
+    unpack = [PYTHON, "-I", "-B", "/harness/mg_unpack.py", WORKSPACE, str(max_bytes)]
+    return [*unpack, str(max_entries), *command]
 
 
 def harness_environment(job: str) -> dict[str, str]:
@@ -95,11 +103,10 @@ def harness_environment(job: str) -> dict[str, str]:
     }
 
 
-def host_config(api: Any, limits: Limits, workspace: Path | None) -> Any:
+def host_config(api: Any, limits: Limits, user: str) -> Any:
     from docker.types import LogConfig, Ulimit
 
     memory = limits.memory_mb * _MiB
-    binds = {str(workspace): {"bind": WORKSPACE, "mode": "ro"}} if workspace else None
     return api.create_host_config(
         network_mode="none",
         mem_limit=memory,
@@ -107,7 +114,12 @@ def host_config(api: Any, limits: Limits, workspace: Path | None) -> Any:
         pids_limit=limits.pids,
         nano_cpus=int(limits.cpus * 1e9),
         read_only=True,
-        tmpfs={"/tmp": f"rw,nosuid,nodev,noexec,size={limits.tmpfs_mb}m,mode=1777"},
+        tmpfs={
+            "/tmp": f"rw,nosuid,nodev,noexec,size={limits.tmpfs_mb}m,mode=1777",
+            # Empty; filled from the container's stdin (grader.sandbox.workspace), no bind
+            # mount: the engine need not share a file system with the grader.
+            WORKSPACE: workspace_tmpfs(limits, user),
+        },
         shm_size=limits.tmpfs_mb * _MiB,  # /dev/shm is writable too: cap it the same way
         cap_drop=["ALL"],
         security_opt=["no-new-privileges"],
@@ -120,7 +132,6 @@ def host_config(api: Any, limits: Limits, workspace: Path | None) -> Any:
         # No log at all: the grader reads the output through attach, with its own cap;
         # a json-file log would have no size limit by default.
         log_config=LogConfig(type=LogConfig.types.NONE),
-        binds=binds,
     )
 
 
@@ -134,8 +145,10 @@ def create_container(api: Any, spec: Spec, owner: Owner) -> str:
         working_dir="/tmp",
         labels=owner.labels(spec.run or new_run_id()),
         network_disabled=True,
-        stdin_open=True,  # the hidden checks' code arrives there, once visible ones ran
+        # The workspace arrives there first, then (once the visible checks ran) the hidden
+        # checks' code; the records go out on stdout, a stream of their own.
+        stdin_open=True,
         tty=False,
-        host_config=host_config(api, spec.limits, spec.workspace),
+        host_config=host_config(api, spec.limits, spec.user),
     )
     return str(created["Id"])

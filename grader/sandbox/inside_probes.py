@@ -60,9 +60,10 @@ def _write_fails(path: str) -> tuple[bool, str]:
 
 
 def read_only() -> None:
-    results = [
-        _write_fails(p) for p in ("/probe", "/harness/probe", "/workspace/probe", "/opt/venv/probe")
-    ]
+    places = ["/probe", "/harness/probe", "/opt/venv/probe", "/workspace/probe"]
+    # The workspace is a tmpfs that its unpacker made read-only: its folders and files too.
+    places += ["/workspace/micrograd/probe", "/workspace/micrograd/value.py"]
+    results = [_write_fails(p) for p in places]
     say(
         "root file system read-only",
         all(ok for ok, _ in results),
@@ -131,6 +132,14 @@ def files(want: dict[str, Any]) -> None:
         "/tmp is a size-capped tmpfs",
         0 < size <= want["tmpfs"],
         f"/tmp holds {size // _MiB} MiB (cap {want['tmpfs'] // _MiB} MiB)",
+    )
+    stat = os.statvfs("/workspace")
+    size = stat.f_blocks * stat.f_frsize
+    say(
+        "/workspace is a size-capped tmpfs",
+        0 < size <= want["workspace"] and stat.f_files <= want["entries"] + 1,
+        f"/workspace holds {size // _MiB} MiB in {stat.f_files} inodes "
+        f"(cap {want['workspace'] // _MiB} MiB, {want['entries']} entries)",
     )
     core = resource.getrlimit(resource.RLIMIT_CORE)
     nofile = resource.getrlimit(resource.RLIMIT_NOFILE)

@@ -1,28 +1,28 @@
 """``micrograde sandbox check``: probe, from inside, that each hardened setting holds.
 
 The probes run in containers created exactly as grading creates them (same image, same
-``grader.sandbox.hardening`` settings, same ``DockerExecution``), only the command
-differs: a small script that tries what a hostile submission would try and prints one
-JSON line per probe. The memory and pids probes get a container each, since the point
-is that the container does not survive them.
+``grader.sandbox.hardening`` settings, same ``DockerExecution``, a workspace sent on stdin
+and unpacked by the same code), only the command differs: a small script that tries what
+a hostile submission would try and prints one JSON line per probe. The memory and pids
+probes get a container each, since the point is that the container does not survive them.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from grader.exercise import Exercise
-from grader.sandbox import reaper
 from grader.sandbox.base import EOF_MARK, ExitStatus
 from grader.sandbox.bundle import bundle_files
 from grader.sandbox.docker import DockerExecution, DockerSandbox
-from grader.sandbox.hardening import PYTHON, Spec, new_run_id, this_process
-from grader.settings import Settings
+from grader.sandbox.hardening import PYTHON, Spec, new_run_id, this_process, unpack_first
+from grader.sandbox.workspace import MAX_ENTRIES, workspace_frame, workspace_tmpfs_bytes
+from grader.settings import Limits, Settings
 
 PROBE_SECONDS = 60.0
 INSIDE = Path(__file__).with_name("inside_probes.py")  # what runs in the container
@@ -61,6 +61,8 @@ def wanted(exercise: Exercise, settings: Settings) -> dict[str, Any]:
         "memory": limits.memory_mb * _MiB,
         "pids": limits.pids,
         "tmpfs": limits.tmpfs_mb * _MiB,
+        "workspace": workspace_tmpfs_bytes(limits),
+        "entries": MAX_ENTRIES,
         "nofile": limits.nofile,
         "markers": reference_markers(exercise),
     }
@@ -80,27 +82,30 @@ def reference_markers(exercise: Exercise, count: int = 3) -> list[str]:
     return own[:count]
 
 
+def probe_workspace(limits: Limits) -> bytes:
+    """The workspace the probes get, sent as grading sends one: a folder and a file (the
+    static probe tries to write to both)."""
+    with tempfile.TemporaryDirectory(prefix="micrograde-probe-") as scratch:
+        (Path(scratch) / "micrograd").mkdir()
+        (Path(scratch) / "micrograd" / "value.py").write_text("class Value:\n    pass\n")
+        return workspace_frame(Path(scratch), limits)
+
+
 def _run(
     sandbox: DockerSandbox, settings: Settings, kind: str, want: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], ExitStatus]:
-    directory = reaper.run_directory()
-    (directory / "workspace").mkdir(mode=0o755)
-    directory.chmod(0o755)
-    command = [PYTHON, "-I", "-B", "-c", INSIDE.read_text(), kind, json.dumps(want)]
+    probe = [PYTHON, "-I", "-B", "-c", INSIDE.read_text(), kind, json.dumps(want)]
     spec = Spec(
         sandbox.image,
-        command,
+        unpack_first(settings.limits, probe),
         {},
         settings.limits,
         settings.docker.user,
-        directory / "workspace",
         new_run_id(),
     )
-    try:
-        execution = DockerExecution(sandbox.api, spec, this_process(), directory, PROBE_SECONDS)
-    except BaseException:
-        shutil.rmtree(directory, ignore_errors=True)
-        raise
+    execution = DockerExecution(
+        sandbox.api, spec, this_process(), probe_workspace(settings.limits), PROBE_SECONDS
+    )
     lines: list[dict[str, Any]] = []
     try:
         while (line := execution.next_line(PROBE_SECONDS)) not in (None, EOF_MARK):

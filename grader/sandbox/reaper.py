@@ -2,10 +2,10 @@
 
 Each container is registered here from the moment it is created until ``finish`` has
 removed it. If the grader ends while some are still registered (Ctrl-C, SIGTERM, SIGHUP,
-an exception nobody caught) the handlers below remove them, and their temporary
-directories, on the way out. Only ``kill -9`` (or a power cut) gets past that; for those,
-every container carries labels naming its grader process, and ``clean_leftovers``
-(``micrograde sandbox clean``) removes the ones whose process is gone.
+an exception nobody caught) the handlers below remove them on the way out. Only ``kill
+-9`` (or a power cut) gets past that; for those, every container carries labels naming its
+grader process, and ``clean_leftovers`` (``micrograde sandbox clean``) removes the ones
+whose process is gone.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from typing import Any
 from grader.errors import SandboxError
 from grader.sandbox.hardening import LABEL, process_start, this_process
 
+# Graders before the workspace went in on stdin copied it into such a directory per run
+# (bind-mounted into the container); ``clean`` still removes the ones a killed grader left.
 RUN_DIR_PREFIX = "micrograde-docker-"
 _RUN_DIR = re.compile(rf"^{RUN_DIR_PREFIX}(\d+)-")
 
@@ -40,11 +42,6 @@ _live: dict[str, _Live] = {}
 _closing = False
 _atexit_registered = False
 _signals_installed = False
-
-
-def run_directory() -> Path:
-    """A fresh temporary directory for one run, named after this process (for ``clean``)."""
-    return Path(tempfile.mkdtemp(prefix=f"{RUN_DIR_PREFIX}{os.getpid()}-"))
 
 
 def track(container: str, api: Any, directory: Path | None) -> None:
