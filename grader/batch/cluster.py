@@ -142,7 +142,7 @@ def connected(request: ClusterRequest) -> Iterator[Any]:
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address="127.0.0.1:0",  # its HTTP server: loopback, a free port
             ) as cluster,
             Client(cluster) as client,  # type: ignore[no-untyped-call]
         ):

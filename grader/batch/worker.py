@@ -22,6 +22,7 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -194,24 +195,31 @@ class Reaper(WorkerPlugin):
         threading.Thread(target=reap, name="micrograde-reaper", daemon=True).start()
 
 
-def build(engine: str, settings_text: str) -> str:
-    """Build the sandbox image on this worker's engine unless it is there; one build per
-    engine at a time (a Dask lock named after the engine), whichever worker asks."""
+def build(engine: str, settings_text: str, make: Callable[[str], str] | None = None) -> str:
+    """Make the sandbox image on this worker's engine (``make``, by default
+    ``make_image``), one build per engine at a time: a Dask lock named after the engine
+    serializes every worker that asks, whichever client sent them."""
+    with Lock(build_lock_name(engine)):  # type: ignore[no-untyped-call]
+        return (make or make_image)(settings_text)
+
+
+def make_image(settings_text: str) -> str:
+    """Build the sandbox image unless it is there (the last holder of the lock may have
+    built it); the offline base when no registry answers, as ``sandbox build`` does."""
     from grader.sandbox.docker import connect_engine
     from grader.sandbox.image import build_image, expected_tag, plan_build
 
     exercise, settings = load_exercise(), settings_from(settings_text)
     packages = settings.sandbox.packages
     tag = expected_tag(exercise, packages)
-    with Lock(build_lock_name(engine)):  # type: ignore[no-untyped-call]
-        client = connect_engine()
-        try:
-            if client.images.list(name=tag):
-                return f"{tag} was there already"
-            plan = plan_build(client, exercise, None, False, lambda said: None, packages)
-            build_image(client, exercise, plan, lambda said: None)
-        finally:
-            client.close()
+    client = connect_engine()
+    try:
+        if client.images.list(name=tag):
+            return f"{tag} was there already"
+        plan = plan_build(client, exercise, None, False, lambda said: None, packages)
+        build_image(client, exercise, plan, lambda said: None)
+    finally:
+        client.close()
     return f"built {tag} on {plan.base}"
 
 
