@@ -52,7 +52,7 @@ def parse_local(text: str) -> int:
     if name != "local":
         raise ConfigError(f"--cluster {text!r}: use local or local:N (N worker processes)")
     if not count:
-        return max(len(os.sched_getaffinity(0)), 1)
+        return os.cpu_count() or 1
     if not count.isdigit() or not 1 <= int(count) <= 256:
         raise ConfigError(f"--cluster {text!r}: N must be a number of workers from 1 to 256")
     return int(count)
