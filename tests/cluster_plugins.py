@@ -31,9 +31,11 @@ class DieOn(WorkerPlugin):
 def fake_version(version: str) -> str:
     """Make this worker report another micrograde version; returns the real one.
 
-    Only the version the worker reports changes: the modules that copied the real one when
-    imported (the batch keys' digest of the grader) are imported first and keep it."""
-    import grader.batch.worker  # noqa: F401
+    Only the version the worker reports changes: the modules that copy the real one when
+    imported (the grader's digest, the image's tag, the results) are imported first."""
+    import grader.batch.worker
+    import grader.pipeline
+    import grader.sandbox.image  # noqa: F401
 
     real = grader.__version__
     grader.__version__ = version

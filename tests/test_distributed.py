@@ -31,7 +31,13 @@ from classroom import QUICK_SETTINGS, SEED, batch_cli, build_class, settings_fil
 from grading import EXAMPLES, REPO
 
 from grader.batch import worker
-from grader.batch.cluster import ClusterRequest, check_address, connected, problems
+from grader.batch.cluster import (
+    ClusterRequest,
+    check_address,
+    connected,
+    problems,
+    require_distributed,
+)
 from grader.batch.parcel import MAX_ENTRIES, ParcelTooLarge, pack, unpacked
 from grader.errors import ConfigError
 
@@ -209,6 +215,14 @@ def test_plain_tcp_to_another_machine_is_refused_without_connecting(
     assert attempts == []
 
 
+def test_without_dask_the_cluster_options_say_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if it were not installed
+    with pytest.raises(ConfigError, match=r"pip install 'micrograde\[distributed\]'"):
+        require_distributed()
+
+
 def test_which_scheduler_addresses_are_accepted() -> None:
     for fine in ("tcp://127.0.0.1:8786", "tcp://localhost:8786", "tcp://[::1]:8786"):
         check_address(fine)
@@ -351,9 +365,13 @@ def test_a_worker_with_another_version_is_refused_before_grading(
     other = dask_cluster.workers()[0]
     real = dask_cluster.client.run(cluster_plugins.fake_version, "0.0.0+other", workers=[other])
     try:
-        done = _run(
-            *_command(_one_student(tmp_path), tmp_path / "out", settings_file(tmp_path)),
-            *("--sandbox", "local", "--scheduler", dask_cluster.address),
+        done = subprocess.run(  # the scheduler named by the environment, not --scheduler
+            _command(_one_student(tmp_path), tmp_path / "out", settings_file(tmp_path)),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**_env(), "MICROGRADE_SCHEDULER": dask_cluster.address},
         )
     finally:
         dask_cluster.client.run(cluster_plugins.fake_version, real[other], workers=[other])
@@ -451,6 +469,43 @@ def test_ctrl_c_stops_the_workers_sandboxes_and_says_how_to_resume(
     assert "run the same command again" in stderr
     assert not (out / "gated" / ".key").exists() and not (out / "gradebook.csv").exists()
     assert not _sandboxes(dask_cluster)  # the gate is still closed: it was killed
+
+
+@pytest.mark.docker
+def test_docker_ctrl_c_removes_the_containers_in_flight(
+    dask_cluster: Cluster, docker_sandbox: Any, gated: dict[str, Path], tmp_path: Path
+) -> None:
+    dask_cluster.settle()
+    out = tmp_path / "out"
+    command = _command(gated["class"], out, gated["settings"], "--sandbox", "docker")
+    command += ["--steps", "1", "--scheduler", dask_cluster.address]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env()
+    )
+    pids = list(dask_cluster.client.run(cluster_plugins.pid).values())
+    try:
+        deadline = time.monotonic() + 90
+        # The gated student's container waits for a gate it cannot see (up to 120 s).
+        while not (out / "alice" / ".key").exists() or not _containers(docker_sandbox, pids):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "no container ran"
+            time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stderr
+    assert "run the same command again" in stderr
+    assert _containers(docker_sandbox, pids) == []  # removed before the client exited
+
+
+def _containers(docker_sandbox: Any, pids: list[int]) -> list[str]:
+    api = docker_sandbox.api
+    return [
+        c["Id"][:12]
+        for pid in pids
+        for c in api.containers(all=True, filters={"label": f"micrograde.pid={pid}"})
+    ]
 
 
 def _sandboxes(cluster: Cluster) -> list[int]:
