@@ -159,11 +159,14 @@ class DaskExecutor(Executor):
     ) -> Done | None:
         from distributed import KilledWorker
 
-        if remote.status == "cancelled" or ctx.cancel.is_set():
-            return None
+        if ctx.cancel.is_set():
+            return None  # stopped: what comes back now may have been cut short
         name, retry = submission.student, False
         error = remote.exception() if remote.status == "error" else None
-        if isinstance(error, KilledWorker):
+        if remote.status not in ("finished", "error"):  # cancelled by no one here: lost
+            message = f"the cluster lost this submission's task ({remote.status}); rerun the batch"
+            result, retry = failed(ctx.seed, ctx.sandbox, name, message), True
+        elif isinstance(error, KilledWorker):
             result = failed(ctx.seed, ctx.sandbox, name, _killed_message(self._plan.tries))
         elif isinstance(error, GraderError):  # a worker that joined after the check, say
             result = failed(ctx.seed, ctx.sandbox, name, f"{error}; rerun the batch")

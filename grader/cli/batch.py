@@ -226,27 +226,28 @@ def _on_cluster(
     rubric = load_rubric(exercise)
     if sandbox == "local":
         click.secho(f"warning: {LOCAL_WARNING}", fg="yellow", err=True)
-    with cluster_executor(cluster, sandbox, exercise, settings, _say) as executor:
-        try:
-            with _sigterm_as_interrupt():
-                summary = run_batch(
-                    request,
-                    exercise=exercise,
-                    rubric=rubric,
-                    settings=settings,
-                    progress=progress,
-                    executor=executor,
-                )
-        except KeyboardInterrupt:
-            progress.close()
-            click.secho(
-                "interrupted: run the same command again to finish (results "
-                "already written are kept)",
-                fg="yellow",
-                err=True,
+    try:
+        with (
+            cluster_executor(cluster, sandbox, exercise, settings, _say) as executor,
+            _sigterm_as_interrupt(),
+        ):
+            summary = run_batch(
+                request,
+                exercise=exercise,
+                rubric=rubric,
+                settings=settings,
+                progress=progress,
+                executor=executor,
             )
-            sys.exit(130)
-        return summary, executor.slots
+            return summary, executor.slots
+    except KeyboardInterrupt:  # connecting, checking, or writing the gradebooks
+        progress.close()
+        click.secho(
+            "interrupted: run the same command again to finish (results already written are kept)",
+            fg="yellow",
+            err=True,
+        )
+        sys.exit(130)
 
 
 def _say(message: str) -> None:
