@@ -3,7 +3,8 @@
 Everything here runs in a worker process, from plain data the client sent, and returns
 plain data. The worker grades with its own installed micrograde (exercise, rubrics,
 reference, harness): ``report`` gives their digests so the client can refuse a worker
-that differs before anything is graded, and ``grade`` checks them again on every task.
+that differs before anything is graded, and ``grade`` compares them with the task's on
+every task (computed once per worker process), so a worker that joined later is caught too.
 
     report(settings, kind)   who this worker is: host, version, digests, Docker engine, image
     grade(payload)           one submission -> {"result": results.json text, "retry": bool}
@@ -64,6 +65,13 @@ def digests(exercise: Exercise, settings: Settings) -> dict[str, Any]:
     return {name: key[name] for name in SAME_GRADER}
 
 
+@cache
+def _digests_at(root: Path, settings_text: str) -> dict[str, Any]:
+    # Hashing micrograde's own files takes a fraction of a second: once per worker process
+    # (a worker that joins mid-batch computes them at its first task, and is refused there).
+    return digests(load_exercise(root), settings_from(settings_text))
+
+
 def report(settings_text: str, kind: str) -> dict[str, Any]:
     """This worker, for the client's check before grading (runs through ``Client.run``)."""
     exercise, settings = load_exercise(), settings_from(settings_text)
@@ -100,7 +108,7 @@ def grade(payload: dict[str, Any]) -> dict[str, Any]:
     host = socket.gethostname()
     exercise, settings = load_exercise(), settings_from(payload["settings"])
     steps, seed, name = tuple(payload["steps"]), int(payload["seed"]), str(payload["student"])
-    mine = {**digests(exercise, settings), "version": grader.__version__}
+    mine = {**_digests_at(exercise.root, payload["settings"]), "version": grader.__version__}
     theirs = {**payload["digests"], "version": payload["version"]}
     if mine != theirs:
         differ = sorted(part for part in theirs if mine.get(part) != theirs[part])
