@@ -13,6 +13,8 @@ leaves the pipeline: it is turned into a ``"status": "rejected"`` result.
     ├── SandboxError                 exit 3: the sandbox could not run at all
     │   ├── SandboxUnavailableError  the backend asked for is not there (no engine, no image)
     │   └── SandboxImageError        the sandbox image could not be built or is stale
+    ├── ClusterError                 exit 3: a Dask cluster cannot be reached, or a worker of it
+    │                                is not fit to grade (another micrograde, no engine, no image)
     └── SubmissionRejected           nothing gradable in the submission (never reaches the CLI)
 """
 
@@ -55,6 +57,10 @@ class SandboxUnavailableError(SandboxError):
 
 class SandboxImageError(SandboxError):
     """The sandbox image is missing, stale or could not be built."""
+
+
+class ClusterError(GraderError):
+    """The cluster a batch was sent to cannot grade it; the message names the host and fix."""
 
 
 class SubmissionRejected(GraderError):

@@ -266,6 +266,7 @@ HEAVY_FIRST = (
     "test_hostile.py",
     "test_cheating.py",
     "test_batch.py",
+    "test_distributed.py",
     "test_exercise_properties.py",
     "test_gradescope_container.py",
     "test_docker_socket_only.py",

@@ -1,7 +1,8 @@
 """Grade a class: every submission of a folder, in parallel, resumable, one result each.
 
     class folder (or .zip) --lms--> submissions --keys--> the ones to (re)grade
-        --thread pool, one sandbox run each--> DIR/<student>/results.json + report + .key
+        --an executor (threads here, or a Dask cluster)--> DIR/<student>/results.json
+          + report + .key
         --gradebook--> gradebook.csv, gradebook-checks.csv, gradebook.json, index.html
 
 Each result is written the moment it is ready (atomically; the key last), so killing the
@@ -19,14 +20,21 @@ import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
 
 from grader import __version__
+from grader.batch.executors import (
+    BatchContext,
+    Done,
+    Driver,
+    Executor,
+    Progress,
+    ThreadExecutor,
+)
 from grader.batch.finish import ClassInfo, finish_class
 from grader.batch.input import class_folder, staged
 from grader.batch.keys import (
@@ -43,18 +51,18 @@ from grader.batch.overrides import FILE_NAME as OVERRIDES_FILE
 from grader.batch.overrides import Override, read_overrides
 from grader.batch.similarity import require_copydetect
 from grader.batch.stop import StoppableSandbox
-from grader.errors import ConfigError, GraderError, SandboxError
+from grader.errors import ConfigError, SandboxError
 from grader.exercise import STEPS, Exercise
 from grader.files import dump_json, write_atomic
 from grader.models import GradeResult
 from grader.output import write_results
 from grader.pipeline import GradeRequest, grade_submission, new_seed
 from grader.rubric import Rubric
+from grader.sandbox.base import Sandbox
 from grader.settings import Settings
 
 BATCH_FILE = "batch.json"
-# After this many sandbox failures in a row the machine, not the submissions, is at fault.
-BREAKER_MIN = 3
+__all__ = ["BatchRequest", "BatchSummary", "Done", "Progress", "run_batch"]
 
 
 @dataclass(frozen=True)
@@ -68,26 +76,6 @@ class BatchRequest:
     overrides: Path | None = None
     # Similarity screening: None for none, else the reference sources to compare with too.
     similarity: tuple[Path, ...] | None = None
-
-
-@dataclass(frozen=True)
-class Done:
-    """One submission finished in this run (what progress reports show)."""
-
-    student: str
-    status: str
-    score: float
-    max_score: float
-    duration: float
-    message: str
-    retry: bool = False  # the sandbox failed: the next run grades it again
-
-
-class Progress(Protocol):
-    def planned(self, to_grade: int, up_to_date: int, reasons: dict[str, int]) -> None:
-        """``reasons``: what changed since the last run -> how many submissions it affects."""
-
-    def finished(self, done: Done) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -110,28 +98,26 @@ class BatchSummary:
         return not self.interrupted and self.stopped is None
 
 
-@dataclass(frozen=True)
-class _Context:
-    exercise: Exercise
-    rubric: Rubric
-    sandbox: StoppableSandbox
-    settings: Settings
-    out_dir: Path
-    steps: tuple[int, ...]
-    seed: int
-    cancel: threading.Event
-
-
 def run_batch(
     request: BatchRequest,
     *,
     exercise: Exercise,
     rubric: Rubric,
-    sandbox: StoppableSandbox,
     settings: Settings,
     progress: Progress,
+    sandbox: StoppableSandbox | None = None,
+    executor: Executor | None = None,
 ) -> BatchSummary:
-    """Grade what is not graded yet, then write the gradebooks and the overview page."""
+    """Grade what is not graded yet, then write the gradebooks and the overview page.
+
+    Submissions are graded by ``executor`` (a Dask cluster, say), else on ``request.jobs``
+    threads of this process in ``sandbox``; one of the two must be given. The executor is
+    closed on the way out.
+    """
+    if executor is None:
+        if sandbox is None:
+            raise TypeError("run_batch needs a sandbox or an executor")
+        executor = ThreadExecutor(sandbox, request.jobs, grade_one)
     if request.similarity is not None:
         require_copydetect()  # before grading, not after an hour of it
     with class_folder(request.submissions) as folder:
@@ -145,22 +131,23 @@ def run_batch(
         overrides_file = overrides_path(request)
         overrides = _overrides(overrides_file, submissions, exercise, rubric, request.steps)
         seed = resolve_seed(request.out_dir, request.seed)
-        ctx = _Context(
+        kind = executor.sandbox
+        ctx = BatchContext(
             exercise,
             rubric,
-            sandbox,
             settings,
             request.out_dir,
             request.steps,
             seed,
+            kind,
             threading.Event(),
         )
         fingerprint = batch_fingerprint(
-            exercise, settings, seed=seed, sandbox=sandbox.name, steps=request.steps
+            exercise, settings, seed=seed, sandbox=kind, steps=request.steps
         )
         todo, reasons, contents = _plan(submissions, ctx.out_dir, fingerprint)
         progress.planned(len(todo), len(submissions) - len(todo), reasons)
-        pool = _Pool(ctx, max(request.jobs, 1), progress)
+        pool = Driver(ctx, executor, progress)
         pool.run(todo)
         summary = BatchSummary(
             request.out_dir,
@@ -176,7 +163,7 @@ def run_batch(
         if not summary.complete:
             return summary
         # Still inside the class folder: similarity screening reads the submissions again.
-        info = ClassInfo(exercise, rubric, request.out_dir, request.steps, seed, sandbox.name)
+        info = ClassInfo(exercise, rubric, request.out_dir, request.steps, seed, kind)
         finished = finish_class(submissions, info, overrides, contents, request.similarity)
     rejected = sum(r.status != "graded" for r in finished.rows)
     screened = request.similarity is not None
@@ -252,71 +239,26 @@ def _check_out_dir(folder: Path, out_dir: Path) -> None:
         )
 
 
-class _Pool:
-    """Runs the submissions on ``jobs`` threads; the main thread collects and reports."""
-
-    def __init__(self, ctx: _Context, jobs: int, progress: Progress) -> None:
-        self.ctx, self.jobs, self.progress = ctx, jobs, progress
-        self.graded = self.retry = self._retry_run = 0
-        self.interrupted = False
-        self.stopped: str | None = None
-
-    def run(self, todo: list[tuple[Submission, Key]]) -> None:
-        pool = ThreadPoolExecutor(self.jobs, thread_name_prefix="micrograde-batch")
-        try:
-            self._drive(pool, iter(todo))
-        except KeyboardInterrupt:
-            self.interrupted = True
-        finally:
-            if self.interrupted or self.stopped or self.ctx.cancel.is_set():
-                self._stop()
-            pool.shutdown(wait=True, cancel_futures=True)
-
-    def _drive(self, pool: ThreadPoolExecutor, todo: Iterator[tuple[Submission, Key]]) -> None:
-        running: set[Future[Done | None]] = set()
-        # A short queue, not the whole class: Ctrl-C then has little to cancel.
-        while True:
-            while len(running) < 2 * self.jobs and (item := next(todo, None)) is not None:
-                running.add(pool.submit(grade_one, self.ctx, *item))
-            if not running or self.stopped:
-                return
-            finished, running = wait(running, timeout=1.0, return_when=FIRST_COMPLETED)
-            for future in finished:
-                self._collect(future)
-
-    def _collect(self, future: Future[Done | None]) -> None:
-        try:
-            done = future.result()
-        except OSError as error:  # writing a result failed: the disk, not the student
-            self.ctx.cancel.set()
-            raise GraderError(
-                f"cannot write results into {self.ctx.out_dir}: {error} "
-                "(free some space or fix permissions, then rerun)"
-            ) from error
-        if done is None:
-            return
-        self.graded += not done.retry
-        self.retry += done.retry
-        self._retry_run = self._retry_run + 1 if done.retry else 0
-        self.progress.finished(done)
-        if self._retry_run >= max(BREAKER_MIN, self.jobs + 1):
-            self.stopped = (
-                f"the sandbox failed for {self._retry_run} submissions in a row "
-                f"(last: {done.message})"
-            )
-
-    def _stop(self) -> None:
-        self.ctx.cancel.set()
-        self.ctx.sandbox.stop_all()
-
-
-def grade_one(ctx: _Context, submission: Submission, key: Key) -> Done | None:
+def grade_one(ctx: BatchContext, sandbox: Sandbox, submission: Submission, key: Key) -> Done | None:
     """Grade one submission and write its result; None when the batch was stopped meanwhile."""
     if ctx.cancel.is_set():
         return None
     clock = time.monotonic()
-    result, retry = _grade(ctx, submission)
-    # The check comes after grading: a run cut short by stop_all is not a result to keep.
+    grading = Grading(ctx.exercise, ctx.rubric, sandbox, ctx.settings, ctx.steps, ctx.seed)
+    result, retry = grade_guarded(grading, submission.student, lambda: staged(submission))
+    return record(ctx, submission, key, result, retry, time.monotonic() - clock)
+
+
+def record(
+    ctx: BatchContext,
+    submission: Submission,
+    key: Key,
+    result: GradeResult,
+    retry: bool,
+    seconds: float,
+) -> Done | None:
+    """Write one graded submission's result, report and key (the key last); None when the
+    batch was stopped while it was graded (a run cut short is not a result to keep)."""
     if ctx.cancel.is_set():
         return None
     result = replace(result, notes=submission.notes + result.notes)
@@ -325,13 +267,14 @@ def grade_one(ctx: _Context, submission: Submission, key: Key) -> Done | None:
     try:
         write_results(result, folder)
     except OSError:
-        raise  # the disk is full or not writable: the batch stops (see _Pool._collect)
+        raise  # the disk is full or not writable: the batch stops (see Driver._collect)
     except Exception as error:  # noqa: BLE001 - a grader bug must cost one student, not the class
-        result = _failed(
-            ctx,
+        result = failed(
+            ctx.seed,
+            ctx.sandbox,
             submission.student,
             "the grader could not write this "
-            f"submission's results ({_describe(error)}); please report it",
+            f"submission's results ({describe(error)}); please report it",
         )
         write_results(result, folder)
     if not retry:
@@ -341,52 +284,70 @@ def grade_one(ctx: _Context, submission: Submission, key: Key) -> Done | None:
         result.status,
         result.score,
         result.max_score,
-        time.monotonic() - clock,
+        seconds,
         result.message,
         retry,
     )
 
 
-def _grade(ctx: _Context, submission: Submission) -> tuple[GradeResult, bool]:
-    request_seed, name = ctx.seed, submission.student
+@dataclass(frozen=True)
+class Grading:
+    """What grading one submission needs, on whichever machine it runs."""
+
+    exercise: Exercise
+    rubric: Rubric
+    sandbox: Sandbox
+    settings: Settings
+    steps: tuple[int, ...]
+    seed: int
+
+
+def grade_guarded(
+    grading: Grading, name: str, source: Callable[[], AbstractContextManager[Path]]
+) -> tuple[GradeResult, bool]:
+    """Grade the submission ``source()`` gives; never raises. The flag: the sandbox failed
+    (the result is not kept, and the next run grades it again)."""
     try:
-        with staged(submission) as source:
-            request = GradeRequest(source, ctx.steps, request_seed, name)
+        with source() as path:
+            request = GradeRequest(path, grading.steps, grading.seed, name)
             return grade_submission(
                 request,
-                exercise=ctx.exercise,
-                rubric=ctx.rubric,
-                sandbox=ctx.sandbox,
-                settings=ctx.settings,
+                exercise=grading.exercise,
+                rubric=grading.rubric,
+                sandbox=grading.sandbox,
+                settings=grading.settings,
             ), False
     except SandboxError as error:
-        return _failed(
-            ctx,
+        return failed(
+            grading.seed,
+            grading.sandbox.name,
             name,
             f"the sandbox failed ({error}); rerun the batch to grade this submission again",
         ), True
     except Exception as error:  # noqa: BLE001 - a grader bug on one submission must not end the class
-        return _failed(
-            ctx,
+        return failed(
+            grading.seed,
+            grading.sandbox.name,
             name,
-            f"the grader failed on this submission ({_describe(error)}); "
+            f"the grader failed on this submission ({describe(error)}); "
             "this is not the student's fault: report it with this "
             "submission",
         ), False
 
 
-def _describe(error: Exception) -> str:
+def describe(error: BaseException) -> str:
     return traceback.format_exception_only(error)[-1].strip()
 
 
-def _failed(ctx: _Context, name: str, message: str) -> GradeResult:
+def failed(seed: int, sandbox: str, name: str, message: str) -> GradeResult:
+    """The result of a submission the grader (not the student) failed on."""
     return GradeResult(
         submission=name,
         status="rejected",
         cause="grader",
         message=message,
-        seed=ctx.seed,
-        sandbox=ctx.sandbox.name,
+        seed=seed,
+        sandbox=sandbox,
         grader_version=__version__,
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )

@@ -34,6 +34,12 @@ class StoppableSandbox(Sandbox):
     def stopped(self) -> bool:
         return self._stopped
 
+    @property
+    def running(self) -> int:
+        """How many runs are in flight."""
+        with self._lock:
+            return len(self._live)
+
     def start(self, job: SandboxJob) -> Execution:
         if self._stopped:
             raise SandboxError(STOPPED)

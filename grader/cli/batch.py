@@ -18,6 +18,7 @@ from types import FrameType
 import click
 from click.core import ParameterSource
 
+from grader.batch.cluster import ENV_SCHEDULER, ClusterRequest, check_address, parse_local
 from grader.batch.run import BatchRequest, BatchSummary, run_batch
 from grader.batch.stop import stoppable
 from grader.cli.options import (
@@ -29,7 +30,11 @@ from grader.cli.options import (
 )
 from grader.cli.progress import BarProgress, LineProgress
 from grader.cli.setup import grading, job_slots
+from grader.exercise import load_exercise
+from grader.rubric import load_rubric
+from grader.sandbox.select import LOCAL_WARNING
 from grader.sandbox.users import Private
+from grader.settings import load_settings
 
 
 def _cores() -> int:
@@ -78,6 +83,48 @@ def _cores() -> int:
     help="A reference source to compare every submission with too (a file, folder, .zip "
     "or notebook, e.g. the public micrograd); repeat for several. Implies --similarity.",
 )
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    envvar=ENV_SCHEDULER,
+    help="Grade on a running Dask cluster: its scheduler's address, tls://HOST:8786 (see "
+    f"docs/scale.md; default: ${ENV_SCHEDULER}). Needs: pip install 'micrograde[distributed]'.",
+)
+@click.option(
+    "--cluster",
+    "cluster_text",
+    metavar="local[:N]",
+    help="Grade on a Dask cluster of N worker processes started on this machine "
+    "(default N: the CPU cores), to try a cluster batch out.",
+)
+@click.option(
+    "--tls-ca",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="With a tls:// --scheduler: the certificate authority that signed the cluster's "
+    "certificates.",
+)
+@click.option(
+    "--tls-cert",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="With a tls:// --scheduler: this client's certificate.",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="With a tls:// --scheduler: this client's private key.",
+)
+@click.option(
+    "--insecure",
+    is_flag=True,
+    help="Allow a tcp:// --scheduler on another machine (unencrypted, unauthenticated: "
+    "only on a private network you trust).",
+)
+@click.option(
+    "--build-missing",
+    is_flag=True,
+    help="On a cluster: build the sandbox image on each worker's Docker engine that lacks "
+    "it (one build per engine), instead of refusing that worker.",
+)
 @sandbox_option
 @steps_option
 @seed_option(
@@ -96,6 +143,13 @@ def batch(
     overrides: Path | None,
     similarity: bool,
     references: tuple[Path, ...],
+    scheduler: str | None,
+    cluster_text: str | None,
+    tls_ca: Path | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    insecure: bool,
+    build_missing: bool,
 ) -> None:
     """Grade a class: SUBMISSIONS is a folder (or .zip) with one entry per student.
 
@@ -105,9 +159,33 @@ def batch(
     steps = parse_steps(steps_text)
     screening = references if (similarity or references) else None
     progress = BarProgress() if sys.stdout.isatty() else LineProgress()
+    context = click.get_current_context()
+    if scheduler or cluster_text:
+        if scheduler and cluster_text:
+            raise click.UsageError("--scheduler and --cluster exclude each other")
+        if context.get_parameter_source("jobs") is not ParameterSource.DEFAULT:
+            raise click.UsageError(
+                "--jobs is for this machine: a cluster grades as many at once as its "
+                "workers have threads (or docker resources)"
+            )
+        if scheduler:
+            check_address(scheduler, insecure)  # before anything else, never connecting
+        cluster = ClusterRequest(
+            scheduler,
+            parse_local(cluster_text) if cluster_text else None,
+            tls_ca,
+            tls_cert,
+            tls_key,
+            insecure,
+            build_missing,
+        )
+        request = BatchRequest(submissions, out_dir, 1, seed, steps, overrides, screening)
+        summary, jobs = _on_cluster(request, cluster, sandbox, settings_path, progress)
+        progress.close()
+        sys.exit(_report(summary, jobs))
     private = (Private(submissions.resolve(), "the class folder"),)
     with grading(sandbox, settings_path, private=private, out_dir=out_dir) as setup:
-        chosen = click.get_current_context().get_parameter_source("jobs")
+        chosen = context.get_parameter_source("jobs")
         jobs = job_slots(setup.sandbox, jobs, chosen is not ParameterSource.DEFAULT)
         request = BatchRequest(submissions, out_dir, jobs, seed, steps, overrides, screening)
         wrapped = stoppable(setup.sandbox)
@@ -132,6 +210,48 @@ def batch(
             sys.exit(130)
     progress.close()
     sys.exit(_report(summary, jobs))
+
+
+def _on_cluster(
+    request: BatchRequest,
+    cluster: ClusterRequest,
+    sandbox: str,
+    settings_path: Path | None,
+    progress: BarProgress | LineProgress,
+) -> tuple[BatchSummary, int]:
+    from grader.batch.distributed import cluster_executor
+
+    settings = load_settings(settings_path)
+    exercise = load_exercise()
+    rubric = load_rubric(exercise)
+    if sandbox == "local":
+        click.secho(f"warning: {LOCAL_WARNING}", fg="yellow", err=True)
+    try:
+        with (
+            cluster_executor(cluster, sandbox, exercise, settings, _say) as executor,
+            _sigterm_as_interrupt(),
+        ):
+            summary = run_batch(
+                request,
+                exercise=exercise,
+                rubric=rubric,
+                settings=settings,
+                progress=progress,
+                executor=executor,
+            )
+            return summary, executor.slots
+    except KeyboardInterrupt:  # connecting, checking, or writing the gradebooks
+        progress.close()
+        click.secho(
+            "interrupted: run the same command again to finish (results already written are kept)",
+            fg="yellow",
+            err=True,
+        )
+        sys.exit(130)
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
 
 
 @contextmanager
