@@ -48,11 +48,11 @@ def test_endless_loop_at_import(
     settings = tight(import_seconds=2.0, check_seconds=2.0)
     graded = grade_alongside(docker_sandbox, hostile(tmp_path, "while True:\n    pass\n"), settings)
     budget = settings.time
-    # Two modules hang on import (micrograd.value, and micrograd.mlp, which imports it):
-    # one timeout each, then every other check is refused at once.
-    assert graded.seconds <= 2 * (budget.import_seconds + budget.check_seconds) + GRACE
+    # micrograd.value hangs on import: one timeout, then every other check is refused at
+    # once, micrograd.mlp's too (it imports micrograd.value, refused there as well).
+    assert graded.seconds <= budget.import_seconds + budget.check_seconds + GRACE
     timeouts = {i: c for i, c in graded.checks.items() if c.status == "timeout"}
-    assert len(timeouts) <= 2 and "add_two_values" in timeouts
+    assert list(timeouts) == ["add_two_values"], explain(graded)
     for check in timeouts.values():
         assert "did not finish in time" in check.feedback
         assert "endless loop" in check.feedback

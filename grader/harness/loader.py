@@ -88,6 +88,10 @@ class Loader:
             self._stepwise.setdefault(name, [])
         if workspace not in sys.path:
             sys.path.append(workspace)
+        if self._poisoned:
+            # Imported by another module too (``from .value import Value`` in mlp.py): that
+            # import is refused at once as well, instead of hanging again.
+            sys.meta_path.insert(0, _Refused(self._poisoned))
         if toplevel is not None:
             names = [*standins.DEFAULT, *toplevel.get("standins", [])]
             standins.install(names, self._stood_in, _student_file(workspace))
@@ -268,6 +272,21 @@ def _children_kept(out: Any, operands: tuple[Any, ...]) -> None:
             if not kept:
                 setattr(out, attribute, type(kept)(operands))
             return
+
+
+class _Refused:
+    """A finder that refuses the modules whose import hung or crashed in an earlier run."""
+
+    def __init__(self, names: set[str]) -> None:
+        self._names = frozenset(names)
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name in self._names:
+            raise ImportError(
+                f"importing {name} hung, or stopped the test process, in an earlier run, so it "
+                "was not tried again (an endless loop, exit or crash at import time?)",
+                name=name,
+            )
 
 
 def _guarded(method: str, why: str) -> Callable[..., Any]:
