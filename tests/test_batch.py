@@ -34,6 +34,7 @@ from classroom import (
     zip_class,
 )
 from grading import REPO
+from interrupt import like_a_terminal
 from test_examples import MUL_BACKWARD_FAILURES
 
 from grader.batch import run as batch_module
@@ -250,7 +251,13 @@ def gated_class(classroom: dict[str, Path], tmp_path: Path) -> dict[str, Path]:
 
 
 def _start_and_wait_for_results(command: list[str], out: Path) -> subprocess.Popen[str]:
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=like_a_terminal,
+    )
     deadline = time.monotonic() + 60
     while not list(out.glob("*/.key")):
         assert process.poll() is None, process.communicate()

@@ -29,6 +29,7 @@ import distributed
 import pytest
 from classroom import QUICK_SETTINGS, SEED, batch_cli, build_class, settings_file
 from grading import EXAMPLES, REPO
+from interrupt import like_a_terminal
 
 from grader.batch import worker
 from grader.batch.cluster import (
@@ -454,7 +455,12 @@ def test_ctrl_c_stops_the_workers_sandboxes_and_says_how_to_resume(
     command = _command(gated["class"], out, gated["settings"], "--sandbox", "local")
     command += ["--steps", "1", "--scheduler", dask_cluster.address]
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env()
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        preexec_fn=like_a_terminal,
     )
     try:
         deadline = time.monotonic() + 90
@@ -480,7 +486,12 @@ def test_docker_ctrl_c_removes_the_containers_in_flight(
     command = _command(gated["class"], out, gated["settings"], "--sandbox", "docker")
     command += ["--steps", "1", "--scheduler", dask_cluster.address]
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env()
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        preexec_fn=like_a_terminal,
     )
     pids = list(dask_cluster.client.run(cluster_plugins.pid).values())
     try:

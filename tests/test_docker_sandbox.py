@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from interrupt import like_a_terminal
 
 from grader import __version__
 from grader.errors import SandboxUnavailableError
@@ -271,7 +272,12 @@ def grader_process(docker_clean_host: Path, tmp_path: Path) -> Iterator[Any]:
     """Start a grader process that runs one sleeping container; yield (process, id)."""
     env = {**os.environ, "TMPDIR": str(docker_clean_host), "PYTHONPATH": str(Path(__file__).parent)}
     process = subprocess.Popen(
-        [sys.executable, "-c", GRADER], stdout=subprocess.PIPE, text=True, env=env, cwd=tmp_path
+        [sys.executable, "-c", GRADER],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        preexec_fn=like_a_terminal,
     )
     assert process.stdout is not None
     container = process.stdout.readline().strip()
